@@ -1,0 +1,71 @@
+//! Webhook events produced by transitions. They are computed here, next to the state change
+//! they describe, and the store writes them in the same transaction as the change (the
+//! outbox), so a change without its event, or an event without its change, cannot exist.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::flow::Flow;
+use crate::ids::{EnvironmentId, FlowId};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowEvent {
+    pub id: Uuid,
+    pub environment_id: EnvironmentId,
+    pub flow_id: FlowId,
+    pub event_type: &'static str,
+    /// The whole event body: `{type, timestamp, data}`.
+    pub payload: Value,
+    pub created_at: Timestamp,
+}
+
+/// One event per state axis that differs between `before` and `after` (spec §9).
+pub fn axis_events(before: &Flow, after: &Flow, now: Timestamp) -> Vec<FlowEvent> {
+    let mut out = Vec::new();
+    let axes = [
+        (
+            "flow.execution.updated",
+            "execution",
+            before.execution_state.as_str(),
+            after.execution_state.as_str(),
+        ),
+        (
+            "flow.settlement.updated",
+            "settlement",
+            before.settlement_state.as_str(),
+            after.settlement_state.as_str(),
+        ),
+        (
+            "flow.risk.updated",
+            "risk",
+            before.risk_state.as_str(),
+            after.risk_state.as_str(),
+        ),
+    ];
+    for (event_type, axis, previous, new) in axes {
+        if previous != new {
+            let payload = json!({
+                "type": event_type,
+                "timestamp": now,
+                "data": {
+                    "flowId": after.id,
+                    "environmentId": after.environment_id,
+                    "axis": axis,
+                    "previousState": previous,
+                    "newState": new,
+                    "flow": after,
+                }
+            });
+            out.push(FlowEvent {
+                id: Uuid::new_v4(),
+                environment_id: after.environment_id,
+                flow_id: after.id,
+                event_type,
+                payload,
+                created_at: now,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! Application state and the router: which routes exist and which layers wrap them.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use sluice_domain::Clock;
+use sluice_store::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::http::{ops, payer, payer_flows, server_flows};
+
+/// Bodies over 64 KiB are `413 payload_too_large` (spec §7).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+}
+
+/// Every route of the API. Payer routes sit behind the payer gate (path IDs, environment,
+/// origin, CORS); server routes authenticate in their handlers, after their path IDs.
+pub fn router(state: AppState) -> Router {
+    let payer_routes = Router::new()
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}",
+            get(payer_flows::get_flow),
+        )
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}/source",
+            post(payer_flows::attach_source),
+        )
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}/cancel",
+            post(payer_flows::cancel),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            payer::gate,
+        ));
+
+    let server_routes = Router::new()
+        .route(
+            "/api/v0/server/{environment_id}/flow/{segment}",
+            post(server_flows::create).get(server_flows::get),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/flow/{segment}/cancel",
+            post(server_flows::cancel),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/flows",
+            get(server_flows::list),
+        );
+
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .merge(payer_routes)
+        .merge(server_routes)
+        .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn(ops::envelope_bare_errors))
+        .layer(axum::middleware::from_fn(ops::log_request))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` is cancelled, then finishes the
+/// requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

@@ -1,0 +1,327 @@
+//! The `sluice` command line. Every command that opens the database applies pending
+//! migrations first. Commands that create something print exactly one line of JSON on
+//! standard output (for scripts); everything meant for people goes to standard error.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use sluice_domain::token::{api_token_prefix, mint_api_token};
+use sluice_domain::{ChainName, Clock, EnvironmentId, SystemClock, Timestamp};
+use sluice_store::{ApiTokenRecord, Environment, SCOPES, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::workers::expiry::ExpirySweeper;
+use crate::{AppState, origin, store};
+
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about = "Self-hosted crypto payment flows")]
+pub struct Cli {
+    /// Database: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "SLUICE_DATABASE_URL",
+        default_value = "sqlite://sluice.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server and its background workers.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage environments (tenants).
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seconds between expiry sweeps when there is nothing to expire.
+    #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
+    pub expiry_interval_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Create an environment and its first API token (all scopes).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An allowed browser origin (scheme://host[:port], or :* for any port). Repeatable.
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+    /// Allow one more browser origin.
+    AddOrigin {
+        #[arg(long)]
+        env: EnvironmentId,
+        #[arg(long)]
+        origin: String,
+    },
+    /// Put an address on (or, with --remove, take it off) the environment's deny list.
+    DenyAddress {
+        #[arg(long)]
+        env: EnvironmentId,
+        #[arg(long)]
+        address: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Restrict the chains the environment accepts, or accept every chain again with --all.
+    SetChains {
+        #[arg(long)]
+        env: EnvironmentId,
+        #[arg(long = "chain", required_unless_present = "all")]
+        chains: Vec<String>,
+        #[arg(long, conflicts_with = "chains")]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token (default: every scope).
+    Create {
+        #[arg(long)]
+        env: EnvironmentId,
+        /// flow.read, flow.write or webhook.write. Repeatable.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Revoke every token whose prefix (the 8 characters after `slc_`) is this.
+    Revoke {
+        #[arg(long)]
+        token_prefix: String,
+    },
+}
+
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+pub async fn run(cli: Cli) -> CliResult {
+    let store = store::connect(&cli.database_url).await?;
+    let now = SystemClock.now();
+    match cli.command {
+        Command::Serve(args) => serve(store, args).await,
+        Command::Migrate => {
+            eprintln!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Env(command) => env_command(store.as_ref(), command, now).await,
+        Command::Token(command) => token_command(store.as_ref(), command, now).await,
+    }
+}
+
+/// A new environment record with its first all-scopes token; returns the token's clear text.
+pub fn new_environment(
+    name: &str,
+    origins: Vec<String>,
+    now: Timestamp,
+) -> (Environment, ApiTokenRecord, String) {
+    let env = Environment {
+        id: EnvironmentId::new_random(),
+        name: name.to_owned(),
+        allowed_origins: origins,
+        enabled_chains: None,
+        created_at: now,
+    };
+    let scopes = SCOPES.iter().map(|s| (*s).to_owned()).collect();
+    let (token, secret) = new_token(env.id, scopes, now);
+    (env, token, secret)
+}
+
+fn new_token(env: EnvironmentId, scopes: Vec<String>, now: Timestamp) -> (ApiTokenRecord, String) {
+    let minted = mint_api_token();
+    let prefix = api_token_prefix(&minted.secret)
+        .expect("minted tokens have a prefix")
+        .to_owned();
+    let record = ApiTokenRecord {
+        environment_id: env,
+        prefix,
+        hash: minted.hash,
+        scopes,
+        created_at: now,
+        revoked_at: None,
+    };
+    (record, minted.secret)
+}
+
+async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> CliResult {
+    let now = SystemClock.now();
+    let (env, token, secret) = new_environment("default", vec!["http://localhost:*".into()], now);
+    if store.create_first_environment(&env, &token).await? {
+        println!("{}", json!({ "environmentId": env.id, "apiToken": secret }));
+        eprintln!(
+            "Created the default environment {} (origins http://localhost:*). The API token above is shown only once.",
+            env.id
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    eprintln!(
+        "sluice listening on http://{} ({} database)",
+        listener.local_addr()?,
+        store.backend()
+    );
+    let app = AppState::new(store, Arc::new(SystemClock));
+    let shutdown = CancellationToken::new();
+    let sweeper = tokio::spawn(ExpirySweeper::new(app.clone()).run(
+        Duration::from_secs(args.expiry_interval_secs),
+        shutdown.clone(),
+    ));
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    crate::serve(listener, app, shutdown.clone()).await?;
+    shutdown.cancel();
+    sweeper.await?;
+    eprintln!("sluice stopped");
+    Ok(())
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = term => {}
+    }
+    eprintln!("shutting down: finishing requests in flight");
+    shutdown.cancel();
+}
+
+async fn load_env(
+    store: &dyn Store,
+    id: EnvironmentId,
+) -> Result<Environment, Box<dyn std::error::Error>> {
+    store
+        .environment(id)
+        .await?
+        .ok_or_else(|| format!("no environment {id}").into())
+}
+
+async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> CliResult {
+    match command {
+        EnvCommand::Create { name, origins } => {
+            for o in &origins {
+                origin::validate_entry(o)?;
+            }
+            let (env, token, secret) = new_environment(&name, origins, now);
+            store.create_environment(&env, &token).await?;
+            println!("{}", json!({ "environmentId": env.id, "apiToken": secret }));
+            eprintln!(
+                "Created environment {} ({name}). The API token is shown only once.",
+                env.id
+            );
+        }
+        EnvCommand::AddOrigin { env, origin } => {
+            origin::validate_entry(&origin)?;
+            let mut record = load_env(store, env).await?;
+            if !record.allowed_origins.contains(&origin) {
+                record.allowed_origins.push(origin.clone());
+                store.update_environment(&record).await?;
+            }
+            eprintln!("{origin} is allowed for environment {env}");
+        }
+        EnvCommand::DenyAddress {
+            env,
+            address,
+            remove,
+        } => {
+            load_env(store, env).await?;
+            let key = sluice_domain::address::screening_key(address.trim());
+            store.set_denied(env, &key, !remove).await?;
+            eprintln!(
+                "{address} is {} the deny list of environment {env}",
+                if remove { "off" } else { "on" }
+            );
+        }
+        EnvCommand::SetChains { env, chains, all } => {
+            let mut record = load_env(store, env).await?;
+            record.enabled_chains = if all {
+                None
+            } else {
+                let parsed = chains
+                    .iter()
+                    .map(|c| {
+                        c.parse::<ChainName>().map_err(|()| {
+                            format!(
+                                "unknown chain {c:?}; use one of: {}",
+                                ChainName::spellings()
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(parsed)
+            };
+            store.update_environment(&record).await?;
+            eprintln!(
+                "environment {env} accepts {}",
+                if all {
+                    "every chain".to_owned()
+                } else {
+                    chains.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(store: &dyn Store, command: TokenCommand, now: Timestamp) -> CliResult {
+    match command {
+        TokenCommand::Create { env, scopes } => {
+            load_env(store, env).await?;
+            let scopes = if scopes.is_empty() {
+                SCOPES.iter().map(|s| (*s).to_owned()).collect()
+            } else {
+                scopes
+            };
+            if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+                return Err(format!(
+                    "unknown scope {bad:?}; use flow.read, flow.write or webhook.write"
+                )
+                .into());
+            }
+            let (record, secret) = new_token(env, scopes, now);
+            store.create_api_token(&record).await?;
+            println!(
+                "{}",
+                json!({ "apiToken": secret, "prefix": record.prefix, "scopes": record.scopes })
+            );
+            eprintln!(
+                "Created token {} for environment {env}. It is shown only once.",
+                record.prefix
+            );
+        }
+        TokenCommand::Revoke { token_prefix } => {
+            let revoked = store.revoke_api_tokens(&token_prefix, now).await?;
+            if revoked == 0 {
+                return Err(format!("no live token with prefix {token_prefix:?}").into());
+            }
+            eprintln!("revoked {revoked} token(s) with prefix {token_prefix}");
+        }
+    }
+    Ok(())
+}

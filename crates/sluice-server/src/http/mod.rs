@@ -1,0 +1,9 @@
+//! HTTP handlers, one file per resource, and the pieces they share.
+
+pub mod body;
+pub mod idempotency;
+pub mod ops;
+pub mod payer;
+pub mod payer_flows;
+pub mod server_auth;
+pub mod server_flows;

@@ -1,0 +1,115 @@
+//! The payer gate: every SDK route (P1–P8) passes through it. In the spec's order it checks
+//! the path IDs (400), the environment (404 `flow_not_found`, never revealing which part was
+//! unknown) and the request's `Origin` (403 `origin_not_allowed`, with no CORS headers), then
+//! answers CORS preflights itself and adds the CORS headers to every other answer, success or
+//! error, so the browser can read it.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sluice_domain::{FlowId, TokenHash};
+use sluice_store::Environment;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+
+/// What the gate established, for the handlers behind it.
+#[derive(Clone)]
+pub struct PayerContext {
+    pub environment: Arc<Environment>,
+    pub flow_id: FlowId,
+}
+
+pub const SESSION_TOKEN_HEADER: &str = "x-dynamic-flow-session-token";
+
+/// Every header the published SDK sends, allowed on preflight.
+const ALLOWED_HEADERS: &str = "content-type, x-dynamic-flow-session-token, x-dyn-api-version, x-dyn-version, \
+     x-dynamic-platform, x-dyn-request-id, x-dyn-session-id, x-dyn-session-public-key, authorization, idempotency-key";
+
+pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let (environment_id, flow_id) = match path_ids(req.uri().path()) {
+        Ok(ids) => ids,
+        Err(e) => return e.into_response(),
+    };
+    let environment = match app.store.environment(environment_id).await {
+        Ok(Some(env)) => Arc::new(env),
+        Ok(None) => return ApiError::flow_not_found().into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if let Some(origin) = &origin {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| crate::origin::is_allowed(o, &environment.allowed_origins));
+        if !allowed {
+            return ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                "This page's origin is not allowed for the environment.",
+            )
+            .into_response();
+        }
+    }
+    let mut response = if req.method() == Method::OPTIONS {
+        preflight()
+    } else {
+        req.extensions_mut().insert(PayerContext {
+            environment,
+            flow_id,
+        });
+        next.run(req).await
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
+    }
+    response
+}
+
+fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOWED_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+/// `/api/v0/sdk/{environmentId}/flow/{flowId}[/…]` → both IDs, or `400 invalid_request`.
+fn path_ids(path: &str) -> Result<(sluice_domain::EnvironmentId, FlowId), ApiError> {
+    let mut parts = path.trim_start_matches("/api/v0/sdk/").split('/');
+    let environment = parts.next().unwrap_or_default();
+    let _flow_literal = parts.next();
+    let flow = parts.next().unwrap_or_default();
+    let environment = environment
+        .parse()
+        .map_err(|_| ApiError::invalid_request("environmentId must be a lowercase UUID"))?;
+    let flow = flow
+        .parse()
+        .map_err(|_| ApiError::invalid_request("flowId must be a lowercase UUID"))?;
+    Ok((environment, flow))
+}
+
+/// The session token header's hash, if the header is present and readable.
+pub fn presented_token(headers: &HeaderMap) -> Option<TokenHash> {
+    headers
+        .get(SESSION_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|t| TokenHash::of(t.trim()))
+}

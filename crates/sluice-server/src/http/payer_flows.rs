@@ -1,0 +1,92 @@
+//! Payer routes for flows (P1, P4, P8), behind the payer gate. Answers carry the payer view
+//! (no `memo`, no `userId`).
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+use sluice_domain::Flow;
+use sluice_domain::address::screening_key;
+use sluice_domain::attach::{AttachPolicy, parse_attach};
+use sluice_domain::request::parse_object;
+use sluice_domain::token::mint_session_token;
+
+use super::body::RawBody;
+use super::payer::{PayerContext, presented_token};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::lifecycle;
+
+/// P1 `GET /sdk/{environmentId}/flow/{flowId}`: the payer view; unknown is `404`.
+pub async fn get_flow(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+) -> Result<Json<Flow>, ApiError> {
+    let flow = app
+        .store
+        .flow(ctx.environment.id, ctx.flow_id)
+        .await?
+        .ok_or_else(ApiError::flow_not_found)?;
+    Ok(Json(flow.observed(app.clock.now()).payer_view()))
+}
+
+/// P4 `POST /sdk/{environmentId}/flow/{flowId}/source` (spec §6): validate every field,
+/// screen the addresses, then one guarded write that sets the source and rotates the token.
+pub async fn attach_source(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let map = parse_object(&body, false)?;
+    let env = &ctx.environment;
+    let policy = AttachPolicy {
+        enabled_chains: env.enabled_chains.as_deref(),
+        configured_exchanges: &[],
+    };
+    let request = parse_attach(&map, policy)?;
+    let keys: Vec<String> = request
+        .screened_addresses()
+        .into_iter()
+        .map(screening_key)
+        .collect();
+    let screening_hit = !keys.is_empty() && app.store.any_denied(env.id, &keys).await?;
+    let token = mint_session_token();
+    let now = app.clock.now();
+    let flow = lifecycle::attach(
+        app.store.as_ref(),
+        env.id,
+        ctx.flow_id,
+        request,
+        presented_token(&headers),
+        screening_hit,
+        token.hash,
+        now,
+    )
+    .await??;
+    tracing::info!(flow.id = %flow.id, env.id = %env.id, "source attached; session token rotated");
+    Ok(Json(json!({
+        "sessionToken": token.secret,
+        "sessionExpiresAt": flow.expires_at,
+        "flow": flow.payer_view(),
+    })))
+}
+
+/// P8 `POST /sdk/{environmentId}/flow/{flowId}/cancel`: any body is ignored.
+pub async fn cancel(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+    headers: HeaderMap,
+) -> Result<Json<Flow>, ApiError> {
+    let token = presented_token(&headers).ok_or_else(ApiError::invalid_session_token)?;
+    let flow = lifecycle::payer_cancel(
+        app.store.as_ref(),
+        ctx.environment.id,
+        ctx.flow_id,
+        token,
+        app.clock.now(),
+    )
+    .await??;
+    tracing::info!(flow.id = %flow.id, env.id = %ctx.environment.id, "flow cancelled by the payer");
+    Ok(Json(flow.payer_view()))
+}

@@ -1,0 +1,230 @@
+//! Server routes for flows (S1–S4), authenticated by API token. Answers carry the server view
+//! of a flow, as a read at this moment would show it (an overdue flow is `expired`).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use data_encoding::BASE64URL_NOPAD;
+use serde_json::json;
+use sluice_domain::create::parse_create;
+use sluice_domain::request::{RequestError, parse_object};
+use sluice_domain::{ExecutionState, Flow, FlowId, FlowMode, SettlementState, Timestamp};
+use sluice_store::{FlowQuery, IdempotentAnswer};
+
+use super::body::RawBody;
+use super::idempotency;
+use super::server_auth::{authorize, parse_environment_id, parse_flow_id};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::lifecycle;
+
+/// S1 `POST /server/{environmentId}/flow/{mode}`.
+pub async fn create(
+    State(app): State<AppState>,
+    Path((environment, mode)): Path<(String, String)>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let environment = parse_environment_id(&environment)?;
+    let mode: FlowMode = mode.parse().map_err(|()| {
+        ApiError::invalid_request(format!(
+            "unknown flow mode; use one of: {}",
+            FlowMode::spellings()
+        ))
+    })?;
+    authorize(&app, &headers, environment, "flow.write").await?;
+    let now = app.clock.now();
+    let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
+    if let Some(key) = &key {
+        if let Some(replay) = idempotency::claim(&app, key, &body, now).await? {
+            return Ok(replay);
+        }
+    }
+    let parsed =
+        parse_object(&body, false).and_then(|map| parse_create(&map, mode, environment, now));
+    let flow = match parsed {
+        Ok(flow) => flow,
+        Err(refusal) => return answer_refusal(&app, key, refusal, now).await,
+    };
+    let body = json!({ "flow": &flow }).to_string();
+    let answer = key.map(|key| IdempotentAnswer {
+        key,
+        status: 201,
+        body: body.clone(),
+        now,
+    });
+    if let Err(e) = app.store.insert_flow(&flow, answer.as_ref()).await {
+        if let Some(answer) = &answer {
+            release_quietly(&app, &answer.key).await;
+        }
+        return Err(e.into());
+    }
+    tracing::info!(flow.id = %flow.id, env.id = %environment, flow.mode = %mode, "flow created");
+    Ok(idempotency::json_response(StatusCode::CREATED, body))
+}
+
+/// A 400 or 422 is stored under the key too, so a retry with the same body gets it again.
+async fn answer_refusal(
+    app: &AppState,
+    key: Option<sluice_store::IdempotencyKeyRef>,
+    refusal: RequestError,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
+    let error = ApiError::from(refusal);
+    let Some(key) = key else { return Err(error) };
+    let response = error.into_response();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let answer = IdempotentAnswer {
+        key: key.clone(),
+        status,
+        body: body.clone(),
+        now,
+    };
+    if let Err(e) = app.store.store_idempotent_answer(&answer).await {
+        release_quietly(app, &key).await;
+        return Err(e.into());
+    }
+    Ok(idempotency::json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        body,
+    ))
+}
+
+async fn release_quietly(app: &AppState, key: &sluice_store::IdempotencyKeyRef) {
+    if let Err(e) = app.store.release_idempotency_key(key).await {
+        tracing::warn!(error = %e, "could not release an idempotency key; it frees itself when its lease ends");
+    }
+}
+
+/// S2 `GET /server/{environmentId}/flow/{flowId}`.
+pub async fn get(
+    State(app): State<AppState>,
+    Path((environment, flow)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Flow>, ApiError> {
+    let environment = parse_environment_id(&environment)?;
+    let flow = parse_flow_id(&flow)?;
+    authorize(&app, &headers, environment, "flow.read").await?;
+    let found = app
+        .store
+        .flow(environment, flow)
+        .await?
+        .ok_or_else(ApiError::flow_not_found)?;
+    Ok(Json(found.observed(app.clock.now())))
+}
+
+/// S3 `POST /server/{environmentId}/flow/{flowId}/cancel`: only from `initiated`.
+pub async fn cancel(
+    State(app): State<AppState>,
+    Path((environment, flow)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Flow>, ApiError> {
+    let environment = parse_environment_id(&environment)?;
+    let flow = parse_flow_id(&flow)?;
+    authorize(&app, &headers, environment, "flow.write").await?;
+    let cancelled =
+        lifecycle::server_cancel(app.store.as_ref(), environment, flow, app.clock.now()).await??;
+    tracing::info!(flow.id = %flow, env.id = %environment, "flow cancelled by the merchant");
+    Ok(Json(cancelled))
+}
+
+/// S4 `GET /server/{environmentId}/flows`: keyset pagination, newest first.
+pub async fn list(
+    State(app): State<AppState>,
+    Path(environment): Path<String>,
+    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let environment = parse_environment_id(&environment)?;
+    authorize(&app, &headers, environment, "flow.read").await?;
+    let Query(params) =
+        query.map_err(|e| ApiError::invalid_request(format!("bad query string: {e}")))?;
+    let query = list_query(&params)?;
+    let now = app.clock.now();
+    let mut page_query = query.clone();
+    page_query.limit = query.limit + 1;
+    let mut flows = app.store.list_flows(environment, &page_query, now).await?;
+    let next_cursor = if flows.len() > query.limit as usize {
+        flows.truncate(query.limit as usize);
+        flows.last().map(|f| encode_cursor(f.created_at, f.id))
+    } else {
+        None
+    };
+    let flows: Vec<Flow> = flows.into_iter().map(|f| f.observed(now)).collect();
+    Ok(Json(json!({ "flows": flows, "nextCursor": next_cursor })).into_response())
+}
+
+fn list_query(params: &HashMap<String, String>) -> Result<FlowQuery, ApiError> {
+    let limit = match params.get("limit") {
+        None => 20,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| ApiError::invalid_request("limit must be an integer from 1 to 100"))?,
+    };
+    let execution_state = params
+        .get("executionState")
+        .map(|s| {
+            s.parse::<ExecutionState>().map_err(|()| {
+                ApiError::invalid_request(format!(
+                    "executionState must be one of: {}",
+                    ExecutionState::spellings()
+                ))
+            })
+        })
+        .transpose()?;
+    let settlement_state = params
+        .get("settlementState")
+        .map(|s| {
+            s.parse::<SettlementState>().map_err(|()| {
+                ApiError::invalid_request(format!(
+                    "settlementState must be one of: {}",
+                    SettlementState::spellings()
+                ))
+            })
+        })
+        .transpose()?;
+    let mode = params
+        .get("mode")
+        .map(|s| {
+            s.parse::<FlowMode>().map_err(|()| {
+                ApiError::invalid_request(format!("mode must be one of: {}", FlowMode::spellings()))
+            })
+        })
+        .transpose()?;
+    let after = params.get("cursor").map(|c| decode_cursor(c)).transpose()?;
+    Ok(FlowQuery {
+        execution_state,
+        settlement_state,
+        mode,
+        after,
+        limit,
+    })
+}
+
+/// Cursors are opaque to clients: base64url of `createdAt-millis.flowId`.
+fn encode_cursor(created_at: Timestamp, id: FlowId) -> String {
+    BASE64URL_NOPAD.encode(format!("{}.{id}", created_at.millis()).as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> Result<(Timestamp, FlowId), ApiError> {
+    let bad = || ApiError::invalid_request("cursor is not one this server issued");
+    let bytes = BASE64URL_NOPAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (millis, id) = text.split_once('.').ok_or_else(bad)?;
+    Ok((
+        Timestamp(millis.parse().map_err(|_| bad())?),
+        id.parse().map_err(|_| bad())?,
+    ))
+}

@@ -1,0 +1,15 @@
+//! The Sluice server as a library, so that integration tests can boot the real router on a
+//! random port with a fresh database and an injected clock. The `sluice` binary is a thin
+//! command-line front over it.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod http;
+pub mod lifecycle;
+pub mod origin;
+pub mod store;
+pub mod workers;
+
+pub use app::{AppState, router, serve};

@@ -1,0 +1,66 @@
+//! The lifecycle: the only code that changes a flow. Each function runs one pure transition
+//! from `sluice_domain::transitions` inside the store's state-guarded transaction, which
+//! writes the new row, the session-token change and the outbox events together.
+
+use sluice_domain::attach::AttachRequest;
+use sluice_domain::transitions::{self, AttachInput, Rejection};
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+use sluice_store::{Store, StoreResult};
+
+pub type Outcome = StoreResult<Result<Flow, Rejection>>;
+
+/// P4: attach (or re-attach) a source and make `new_token` the flow's only live token.
+pub async fn attach(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    request: AttachRequest,
+    presented_token: Option<TokenHash>,
+    screening_hit: bool,
+    new_token: TokenHash,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        let current = current.ok_or(Rejection::NotFound)?;
+        let input = AttachInput {
+            request: &request,
+            presented_token,
+            screening_hit,
+            new_token,
+        };
+        transitions::attach(current, &input, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// P8: the payer cancels with the live session token.
+pub async fn payer_cancel(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    presented: TokenHash,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| transitions::payer_cancel(current, &presented, now);
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// S3: the merchant cancels a flow that is still `initiated`.
+pub async fn server_cancel(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::server_cancel(current.ok_or(Rejection::NotFound)?, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// The sweeper: an overdue pre-broadcast flow becomes `expired`, its token dead.
+pub async fn expire(store: &dyn Store, env: EnvironmentId, id: FlowId, now: Timestamp) -> Outcome {
+    let op =
+        move |current: Option<&Flow>| transitions::expire(current.ok_or(Rejection::NotFound)?, now);
+    store.transition(env, id, Box::new(op)).await
+}

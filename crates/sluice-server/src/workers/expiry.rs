@@ -1,0 +1,63 @@
+//! The expiry sweeper. Reads already show an overdue pre-broadcast flow as `expired`; the
+//! sweeper writes that down (through the lifecycle, so the token dies and the event is stored)
+//! and drops idempotent answers older than 24 h. Safe with several instances: each expiry is a
+//! state-guarded transition, so a flow another instance already expired is simply skipped.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::Step;
+use crate::AppState;
+use crate::lifecycle;
+
+const BATCH: u32 = 200;
+
+pub struct ExpirySweeper {
+    app: AppState,
+}
+
+impl ExpirySweeper {
+    pub fn new(app: AppState) -> Self {
+        Self { app }
+    }
+
+    pub async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        let now = self.app.clock.now();
+        let store = self.app.store.as_ref();
+        let due = store.overdue_flows(now, BATCH).await?;
+        let mut expired = 0;
+        for (env, id) in &due {
+            if lifecycle::expire(store, *env, *id, now).await?.is_ok() {
+                expired += 1;
+                tracing::info!(flow.id = %id, env.id = %env, "flow expired");
+            }
+        }
+        let purged = store
+            .purge_idempotency_keys(now.plus_seconds(-24 * 3600))
+            .await?;
+        if due.is_empty() && purged == 0 {
+            Ok(Step::Idle)
+        } else {
+            Ok(Step::Worked(expired + purged as usize))
+        }
+    }
+
+    /// Steps until cancelled, pausing `interval` whenever a step finds nothing to do.
+    pub async fn run(self, interval: Duration, shutdown: CancellationToken) {
+        loop {
+            let pause = match self.run_once().await {
+                Ok(Step::Worked(_)) => Duration::ZERO,
+                Ok(Step::Idle) => interval,
+                Err(e) => {
+                    tracing::warn!(error = %e, "expiry sweep failed; retrying");
+                    interval
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Flow rows on PostgreSQL: load, list, insert, and the state-guarded transition write.
+
+use sluice_domain::transitions::Rejection;
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
+use sluice_store::*;
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::{PostgresStore, db, idempotency};
+
+const COLUMNS: &str = "environment_id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, revision, doc";
+
+/// One flow by ID, only within its own environment: another environment's flow is "absent".
+/// Transitions use the `FOR UPDATE` variant to hold the row until they commit.
+const SELECT_ONE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
+     expires_at, updated_at, revision, doc FROM flows WHERE id = $1 AND environment_id = $2";
+const SELECT_ONE_FOR_UPDATE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
+     expires_at, updated_at, revision, doc FROM flows WHERE id = $1 AND environment_id = $2 FOR UPDATE";
+
+fn flow_from_row(row: &PgRow) -> StoreResult<Flow> {
+    let cols = FlowColumns {
+        environment_id: EnvironmentId::from_uuid(row.try_get("environment_id").map_err(db)?),
+        execution_state: row.try_get("execution_state").map_err(db)?,
+        settlement_state: row.try_get("settlement_state").map_err(db)?,
+        risk_state: row.try_get("risk_state").map_err(db)?,
+        session_token_hash: row.try_get("session_token_hash").map_err(db)?,
+        expires_at: row.try_get("expires_at").map_err(db)?,
+        updated_at: row.try_get("updated_at").map_err(db)?,
+        revision: row.try_get("revision").map_err(db)?,
+    };
+    decode_flow(row.try_get("doc").map_err(db)?, cols)
+}
+
+pub(crate) async fn load(
+    pool: &PgPool,
+    env: EnvironmentId,
+    id: FlowId,
+) -> StoreResult<Option<Flow>> {
+    let row = sqlx::query(SELECT_ONE)
+        .bind(id.as_uuid())
+        .bind(env.as_uuid())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.as_ref().map(flow_from_row).transpose()
+}
+
+pub(crate) async fn insert_flow(
+    store: &PostgresStore,
+    flow: &Flow,
+    answer: Option<&IdempotentAnswer>,
+) -> StoreResult<()> {
+    let mut tx = store.write().await?;
+    sqlx::query(
+        "INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state, session_token_hash, \
+         expires_at, created_at, updated_at, revision, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11)",
+    )
+    .bind(flow.id.as_uuid())
+    .bind(flow.environment_id.as_uuid())
+    .bind(flow.mode.as_str())
+    .bind(flow.execution_state.as_str())
+    .bind(flow.settlement_state.as_str())
+    .bind(flow.risk_state.as_str())
+    .bind(flow.session_token_hash.map(|h| h.0.to_vec()))
+    .bind(flow.expires_at.0)
+    .bind(flow.created_at.0)
+    .bind(flow.updated_at.0)
+    .bind(encode_flow_doc(flow))
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if let Some(answer) = answer {
+        idempotency::complete(&mut tx, answer).await?;
+    }
+    tx.commit().await.map_err(db)
+}
+
+pub(crate) async fn transition(
+    store: &PostgresStore,
+    env: EnvironmentId,
+    id: FlowId,
+    op: FlowOp,
+) -> StoreResult<Result<Flow, Rejection>> {
+    let mut tx = store.write().await?;
+    let row = sqlx::query(SELECT_ONE_FOR_UPDATE)
+        .bind(id.as_uuid())
+        .bind(env.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    let current = row.as_ref().map(flow_from_row).transpose()?;
+    let change = match op(current.as_ref()) {
+        Ok(change) => change,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let expected_revision = current.map_or(-1, |f| f.revision);
+    write_change(&mut tx, &change.flow, expected_revision).await?;
+    for event in &change.events {
+        sqlx::query("INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(event.id)
+            .bind(event.environment_id.as_uuid())
+            .bind(event.flow_id.as_uuid())
+            .bind(event.event_type)
+            .bind(event.payload.to_string())
+            .bind(event.created_at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    let mut flow = change.flow;
+    flow.revision = expected_revision + 1;
+    Ok(Ok(flow))
+}
+
+/// The guarded write: it only lands on the revision that was read, so even a bug that
+/// skipped the lock could not overwrite a concurrent change.
+async fn write_change(
+    tx: &mut Transaction<'static, Postgres>,
+    flow: &Flow,
+    expected_revision: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE flows SET execution_state = $1, settlement_state = $2, risk_state = $3, session_token_hash = $4, \
+         expires_at = $5, updated_at = $6, revision = revision + 1, doc = $7 WHERE id = $8 AND revision = $9",
+    )
+    .bind(flow.execution_state.as_str())
+    .bind(flow.settlement_state.as_str())
+    .bind(flow.risk_state.as_str())
+    .bind(flow.session_token_hash.map(|h| h.0.to_vec()))
+    .bind(flow.expires_at.0)
+    .bind(flow.updated_at.0)
+    .bind(encode_flow_doc(flow))
+    .bind(flow.id.as_uuid())
+    .bind(expected_revision)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "flow {} changed concurrently",
+            flow.id
+        )))
+    }
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    env: EnvironmentId,
+    q: &FlowQuery,
+    now: Timestamp,
+) -> StoreResult<Vec<Flow>> {
+    let (state, mode) = execution_filter(q.execution_state);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM flows WHERE environment_id = $1 \
+         AND ($2 = 0 \
+              OR ($2 = 1 AND (execution_state = 'expired' OR (execution_state IN ('initiated', 'source_attached', 'quoted', 'signing') AND expires_at <= $3))) \
+              OR ($2 = 2 AND execution_state = $4::text AND expires_at > $3) \
+              OR ($2 = 3 AND execution_state = $4)) \
+         AND ($5::text IS NULL OR settlement_state = $5) \
+         AND ($6::text IS NULL OR mode = $6) \
+         AND ($7::bigint IS NULL OR created_at < $7 OR (created_at = $7 AND id < $8)) \
+         ORDER BY created_at DESC, id DESC LIMIT $9"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(env.as_uuid())
+        .bind(mode)
+        .bind(now.0)
+        .bind(state)
+        .bind(q.settlement_state.map(|s| s.as_str()))
+        .bind(q.mode.map(|m| m.as_str()))
+        .bind(q.after.map(|(t, _)| t.0))
+        .bind(q.after.map(|(_, id)| id.as_uuid()))
+        .bind(i64::from(q.limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
+pub(crate) async fn overdue(
+    pool: &PgPool,
+    now: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<(EnvironmentId, FlowId)>> {
+    let rows = sqlx::query(
+        "SELECT environment_id, id FROM flows WHERE execution_state IN ('initiated', 'source_attached', 'quoted', 'signing') \
+         AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                EnvironmentId::from_uuid(row.try_get("environment_id").map_err(db)?),
+                FlowId::from_uuid(row.try_get("id").map_err(db)?),
+            ))
+        })
+        .collect()
+}
+
+pub(crate) async fn events(pool: &PgPool, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
+    let rows = sqlx::query("SELECT id, event_type, payload, created_at FROM flow_events WHERE flow_id = $1 ORDER BY seq")
+        .bind(id.as_uuid())
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let payload: String = row.try_get("payload").map_err(db)?;
+            Ok(StoredEvent {
+                id: row.try_get::<uuid::Uuid, _>("id").map_err(db)?.to_string(),
+                event_type: row.try_get("event_type").map_err(db)?,
+                payload: serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Corrupt(format!("event payload: {e}")))?,
+                created_at: Timestamp(row.try_get("created_at").map_err(db)?),
+            })
+        })
+        .collect()
+}

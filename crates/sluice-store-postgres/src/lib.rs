@@ -1,0 +1,295 @@
+//! The PostgreSQL backend, for running several stateless Sluice instances on one database.
+//! Every write that decides on a flow's current state reads it with `SELECT … FOR UPDATE`
+//! inside its transaction, so instances serialise on the row, not in memory. Commits are
+//! durable: each connection insists on `synchronous_commit = on`, whatever the server's
+//! default.
+#![forbid(unsafe_code)]
+
+mod flows;
+mod idempotency;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sluice_domain::transitions::Rejection;
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+use sluice_store::*;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Row, Transaction};
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations (sqlx takes an
+    /// advisory lock, so instances starting together migrate once).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(db)?
+            .options([("synchronous_commit", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(db)
+    }
+}
+
+fn environment_from_row(row: &sqlx::postgres::PgRow) -> StoreResult<Environment> {
+    Ok(Environment {
+        id: EnvironmentId::from_uuid(row.try_get("id").map_err(db)?),
+        name: row.try_get("name").map_err(db)?,
+        allowed_origins: decode_origins(row.try_get("allowed_origins").map_err(db)?)?,
+        enabled_chains: decode_chains(row.try_get("enabled_chains").map_err(db)?)?,
+        created_at: Timestamp(row.try_get("created_at").map_err(db)?),
+    })
+}
+
+async fn insert_environment(
+    tx: &mut Transaction<'static, Postgres>,
+    env: &Environment,
+    token: &ApiTokenRecord,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(env.id.as_uuid())
+        .bind(&env.name)
+        .bind(encode_origins(&env.allowed_origins))
+        .bind(encode_chains(env.enabled_chains.as_deref()))
+        .bind(env.created_at.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    insert_token(&mut **tx, token).await
+}
+
+async fn insert_token(conn: &mut sqlx::PgConnection, token: &ApiTokenRecord) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_tokens (token_hash, environment_id, prefix, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(token.hash.0.as_slice())
+        .bind(token.environment_id.as_uuid())
+        .bind(&token.prefix)
+        .bind(encode_scopes(&token.scopes))
+        .bind(token.created_at.0)
+        .bind(token.revoked_at.map(|t| t.0))
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        insert_environment(&mut tx, env, token).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_first_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        // Two instances starting on an empty database must not both create one.
+        sqlx::query("LOCK TABLE environments IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM environments)")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if exists {
+            return Ok(false);
+        }
+        insert_environment(&mut tx, env, token).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn environment(&self, id: EnvironmentId) -> StoreResult<Option<Environment>> {
+        let row = sqlx::query("SELECT * FROM environments WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(environment_from_row).transpose()
+    }
+
+    async fn update_environment(&self, env: &Environment) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE environments SET name = $2, allowed_origins = $3, enabled_chains = $4 WHERE id = $1")
+            .bind(env.id.as_uuid())
+            .bind(&env.name)
+            .bind(encode_origins(&env.allowed_origins))
+            .bind(encode_chains(env.enabled_chains.as_deref()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn set_denied(&self, env: EnvironmentId, key: &str, denied: bool) -> StoreResult<()> {
+        let sql = if denied {
+            "INSERT INTO deny_list (environment_id, screening_key) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM deny_list WHERE environment_id = $1 AND screening_key = $2"
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(sql)
+            .bind(env.as_uuid())
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn any_denied(&self, env: EnvironmentId, keys: &[String]) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deny_list WHERE environment_id = $1 AND screening_key = ANY($2))")
+            .bind(env.as_uuid())
+            .bind(keys)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        insert_token(&mut tx, token).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn api_token(&self, hash: &TokenHash) -> StoreResult<Option<ApiTokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+            .bind(hash.0.as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ApiTokenRecord {
+            environment_id: EnvironmentId::from_uuid(row.try_get("environment_id").map_err(db)?),
+            prefix: row.try_get("prefix").map_err(db)?,
+            hash: decode_token_hash(row.try_get("token_hash").map_err(db)?)?,
+            scopes: decode_scopes(row.try_get("scopes").map_err(db)?),
+            created_at: Timestamp(row.try_get("created_at").map_err(db)?),
+            revoked_at: row
+                .try_get::<Option<i64>, _>("revoked_at")
+                .map_err(db)?
+                .map(Timestamp),
+        }))
+    }
+
+    async fn revoke_api_tokens(&self, prefix: &str, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL",
+        )
+        .bind(prefix)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_flow(&self, flow: &Flow, answer: Option<&IdempotentAnswer>) -> StoreResult<()> {
+        flows::insert_flow(self, flow, answer).await
+    }
+
+    async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
+        flows::load(&self.pool, env, id).await
+    }
+
+    async fn list_flows(
+        &self,
+        env: EnvironmentId,
+        query: &FlowQuery,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Flow>> {
+        flows::list(&self.pool, env, query, now).await
+    }
+
+    async fn transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        op: FlowOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        flows::transition(self, env, id, op).await
+    }
+
+    async fn overdue_flows(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(EnvironmentId, FlowId)>> {
+        flows::overdue(&self.pool, now, limit).await
+    }
+
+    async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
+        flows::events(&self.pool, id).await
+    }
+
+    async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
+        idempotency::claim(self, claim).await
+    }
+
+    async fn store_idempotent_answer(&self, answer: &IdempotentAnswer) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        idempotency::complete(&mut tx, answer).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn release_idempotency_key(&self, key: &IdempotencyKeyRef) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        idempotency::release(&mut tx, key).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let done =
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1 AND state = 'done'")
+                .bind(before.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}

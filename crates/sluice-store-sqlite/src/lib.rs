@@ -1,0 +1,318 @@
+//! The SQLite backend: the embedded default. One write connection (SQLite has one writer at
+//! a time anyway, and a single connection means no busy-waiting between our own writers) and
+//! a pool of read connections beside it, which WAL mode lets run while the writer works.
+//! Every answered write is durable on power loss: WAL with `synchronous=FULL`.
+#![forbid(unsafe_code)]
+
+mod flows;
+mod idempotency;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sluice_domain::transitions::Rejection;
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+use sluice_store::*;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path`) and applies
+    /// pending migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2) as u32;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(db)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// A write transaction that takes SQLite's write lock up front, so that it can never fail
+    /// half-way with "database is locked" when another process (the CLI) also writes.
+    pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+}
+
+fn environment_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Environment> {
+    let id: String = row.try_get("id").map_err(db)?;
+    Ok(Environment {
+        id: id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("environment id {id:?}")))?,
+        name: row.try_get("name").map_err(db)?,
+        allowed_origins: decode_origins(row.try_get("allowed_origins").map_err(db)?)?,
+        enabled_chains: decode_chains(row.try_get("enabled_chains").map_err(db)?)?,
+        created_at: Timestamp(row.try_get("created_at").map_err(db)?),
+    })
+}
+
+async fn insert_environment(
+    tx: &mut Transaction<'static, Sqlite>,
+    env: &Environment,
+    token: &ApiTokenRecord,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .bind(env.id.to_string())
+        .bind(&env.name)
+        .bind(encode_origins(&env.allowed_origins))
+        .bind(encode_chains(env.enabled_chains.as_deref()))
+        .bind(env.created_at.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    insert_token(&mut **tx, token).await
+}
+
+async fn insert_token(
+    conn: &mut sqlx::SqliteConnection,
+    token: &ApiTokenRecord,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO api_tokens (token_hash, environment_id, prefix, scopes, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(token.hash.0.as_slice())
+        .bind(token.environment_id.to_string())
+        .bind(&token.prefix)
+        .bind(encode_scopes(&token.scopes))
+        .bind(token.created_at.0)
+        .bind(token.revoked_at.map(|t| t.0))
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        insert_environment(&mut tx, env, token).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_first_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM environments)")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if exists {
+            return Ok(false);
+        }
+        insert_environment(&mut tx, env, token).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn environment(&self, id: EnvironmentId) -> StoreResult<Option<Environment>> {
+        let row = sqlx::query("SELECT * FROM environments WHERE id = ?1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(environment_from_row).transpose()
+    }
+
+    async fn update_environment(&self, env: &Environment) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE environments SET name = ?2, allowed_origins = ?3, enabled_chains = ?4 WHERE id = ?1")
+            .bind(env.id.to_string())
+            .bind(&env.name)
+            .bind(encode_origins(&env.allowed_origins))
+            .bind(encode_chains(env.enabled_chains.as_deref()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn set_denied(&self, env: EnvironmentId, key: &str, denied: bool) -> StoreResult<()> {
+        let sql = if denied {
+            "INSERT INTO deny_list (environment_id, screening_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM deny_list WHERE environment_id = ?1 AND screening_key = ?2"
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(sql)
+            .bind(env.to_string())
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn any_denied(&self, env: EnvironmentId, keys: &[String]) -> StoreResult<bool> {
+        for key in keys {
+            let hit: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deny_list WHERE environment_id = ?1 AND screening_key = ?2)")
+                .bind(env.to_string())
+                .bind(key)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(db)?;
+            if hit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        insert_token(&mut tx, token).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn api_token(&self, hash: &TokenHash) -> StoreResult<Option<ApiTokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = ?1")
+            .bind(hash.0.as_slice())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let env: String = row.try_get("environment_id").map_err(db)?;
+        Ok(Some(ApiTokenRecord {
+            environment_id: env
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("environment id {env:?}")))?,
+            prefix: row.try_get("prefix").map_err(db)?,
+            hash: decode_token_hash(row.try_get("token_hash").map_err(db)?)?,
+            scopes: decode_scopes(row.try_get("scopes").map_err(db)?),
+            created_at: Timestamp(row.try_get("created_at").map_err(db)?),
+            revoked_at: row
+                .try_get::<Option<i64>, _>("revoked_at")
+                .map_err(db)?
+                .map(Timestamp),
+        }))
+    }
+
+    async fn revoke_api_tokens(&self, prefix: &str, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL",
+        )
+        .bind(prefix)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_flow(&self, flow: &Flow, answer: Option<&IdempotentAnswer>) -> StoreResult<()> {
+        flows::insert_flow(self, flow, answer).await
+    }
+
+    async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
+        flows::load(&self.reader, env, id).await
+    }
+
+    async fn list_flows(
+        &self,
+        env: EnvironmentId,
+        query: &FlowQuery,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Flow>> {
+        flows::list(&self.reader, env, query, now).await
+    }
+
+    async fn transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        op: FlowOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        flows::transition(self, env, id, op).await
+    }
+
+    async fn overdue_flows(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(EnvironmentId, FlowId)>> {
+        flows::overdue(&self.reader, now, limit).await
+    }
+
+    async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
+        flows::events(&self.reader, id).await
+    }
+
+    async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
+        idempotency::claim(self, claim).await
+    }
+
+    async fn store_idempotent_answer(&self, answer: &IdempotentAnswer) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        idempotency::complete(&mut tx, answer).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn release_idempotency_key(&self, key: &IdempotencyKeyRef) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        idempotency::release(&mut tx, key).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let done =
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?1 AND state = 'done'")
+                .bind(before.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}

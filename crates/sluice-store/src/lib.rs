@@ -1,0 +1,128 @@
+//! The storage contract. The server depends only on [`Store`]; each backend (SQLite,
+//! PostgreSQL) is its own crate with its own migrations, and one shared test suite runs
+//! against both. Every method that changes a flow takes the complete change (new row, token
+//! hash, outbox events) so that a backend can write it in one transaction.
+#![forbid(unsafe_code)]
+
+mod codec;
+mod records;
+
+pub use codec::*;
+
+use async_trait::async_trait;
+use sluice_domain::transitions::{Rejection, Transition};
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+
+pub use records::*;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An operation on one flow, run by the store against the row as it is inside the write
+/// transaction (locked), so its decision cannot be overtaken by a concurrent writer.
+/// `None` means the flow does not exist in that environment.
+pub type FlowOp = Box<dyn FnOnce(Option<&Flow>) -> Result<Transition, Rejection> + Send>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, for logs and test output.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- environments and API tokens -------------------------------------------------------
+
+    async fn create_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<()>;
+
+    /// Creates `env` only when no environment exists yet; atomic across instances.
+    async fn create_first_environment(
+        &self,
+        env: &Environment,
+        token: &ApiTokenRecord,
+    ) -> StoreResult<bool>;
+
+    async fn environment(&self, id: EnvironmentId) -> StoreResult<Option<Environment>>;
+
+    /// Replaces the environment's origins and enabled chains.
+    async fn update_environment(&self, env: &Environment) -> StoreResult<()>;
+
+    /// Adds (`denied = true`) or removes an address from the environment's deny list.
+    async fn set_denied(
+        &self,
+        env: EnvironmentId,
+        screening_key: &str,
+        denied: bool,
+    ) -> StoreResult<()>;
+
+    /// Whether any of these screening keys is on the environment's deny list.
+    async fn any_denied(&self, env: EnvironmentId, screening_keys: &[String]) -> StoreResult<bool>;
+
+    async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;
+
+    async fn api_token(&self, hash: &TokenHash) -> StoreResult<Option<ApiTokenRecord>>;
+
+    /// Revokes every live token with this prefix; returns how many.
+    async fn revoke_api_tokens(&self, prefix: &str, now: Timestamp) -> StoreResult<u64>;
+
+    // --- flows ---------------------------------------------------------------------------
+
+    /// Stores a new flow and, in the same transaction, the idempotent answer that announced it.
+    async fn insert_flow(&self, flow: &Flow, answer: Option<&IdempotentAnswer>) -> StoreResult<()>;
+
+    async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>>;
+
+    async fn list_flows(
+        &self,
+        env: EnvironmentId,
+        query: &FlowQuery,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Flow>>;
+
+    /// Runs `op` against the locked row and, when it permits the change, writes the new row
+    /// and its events in the same transaction. The outer error is the database's; the inner
+    /// one is the domain's refusal, after which nothing was written.
+    async fn transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        op: FlowOp,
+    ) -> StoreResult<Result<Flow, Rejection>>;
+
+    /// Flows still stored in a pre-broadcast state whose `expiresAt` has passed.
+    async fn overdue_flows(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(EnvironmentId, FlowId)>>;
+
+    /// The outbox events of one flow, oldest first.
+    async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>>;
+
+    // --- idempotency ---------------------------------------------------------------------
+
+    async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome>;
+
+    /// Stores an answer that carried no flow (400 or 422).
+    async fn store_idempotent_answer(&self, answer: &IdempotentAnswer) -> StoreResult<()>;
+
+    /// Gives a claimed key up without an answer (the request failed in a way that wrote
+    /// nothing), so that a retry runs again.
+    async fn release_idempotency_key(&self, key: &IdempotencyKeyRef) -> StoreResult<()>;
+
+    /// Deletes answers older than `before`; returns how many.
+    async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64>;
+}
