@@ -77,7 +77,7 @@ pub enum EnvCommand {
     DenyAddress {
         #[arg(long)]
         env: EnvironmentId,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         address: String,
         #[arg(long)]
         remove: bool,
@@ -105,7 +105,8 @@ pub enum TokenCommand {
     },
     /// Revoke every token whose prefix (the 8 characters after `slc_`) is this.
     Revoke {
-        #[arg(long)]
+        /// Prefixes are base64url and may start with `-`.
+        #[arg(long, allow_hyphen_values = true)]
         token_prefix: String,
     },
 }

@@ -1,0 +1,311 @@
+//! The `sluice` binary as operators run it: the command line on a brand-new database, and
+//! two `sluice serve` processes sharing one PostgreSQL database.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sluice");
+
+/// Runs a short-lived command; returns (success, stdout, stderr).
+async fn sluice(db: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("SLUICE_DATABASE_URL", db)
+        .output()
+        .await
+        .expect("run sluice");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A `sluice serve` process on a free port, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    stdout: String,
+}
+
+async fn start_server(db: &str) -> Server {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SLUICE_DATABASE_URL", db)
+        .env("SLUICE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn sluice serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("sluice serve exited before listening");
+        if let Some(rest) = line.strip_prefix("sluice listening on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let mut stdout = String::new();
+    if let Some(out) = child.stdout.take() {
+        // The default environment line, if any, was printed before "listening".
+        let mut out_lines = BufReader::new(out).lines();
+        if let Ok(Ok(Some(line))) =
+            tokio::time::timeout(std::time::Duration::from_millis(200), out_lines.next_line()).await
+        {
+            stdout = line;
+        }
+    }
+    Server {
+        child,
+        base,
+        stdout,
+    }
+}
+
+both_backends!(
+    cli_sets_up_a_brand_new_database,
+    serve_creates_the_default_environment_once
+);
+
+async fn cli_sets_up_a_brand_new_database(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let (ok, out, err) = sluice(
+        &db.url,
+        &[
+            "env",
+            "create",
+            "--name",
+            "shop",
+            "--origin",
+            "https://shop.example.com",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 1, "exactly one line of JSON on stdout");
+    let created: Value = serde_json::from_str(&out).unwrap();
+    let env = created["environmentId"].as_str().unwrap().to_owned();
+    let token = created["apiToken"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("slc_") && token.len() == 47);
+
+    let (ok, out, _) = sluice(
+        &db.url,
+        &["token", "create", "--env", &env, "--scope", "flow.read"],
+    )
+    .await;
+    assert!(ok);
+    let minted: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(minted["scopes"], json!(["flow.read"]));
+    let prefix = minted["prefix"].as_str().unwrap();
+    assert_eq!(&minted["apiToken"].as_str().unwrap()[4..12], prefix);
+
+    for args in [
+        vec![
+            "env",
+            "add-origin",
+            "--env",
+            &env,
+            "--origin",
+            "http://localhost:*",
+        ],
+        vec!["env", "deny-address", "--env", &env, "--address", VITALIK],
+        vec![
+            "env",
+            "set-chains",
+            "--env",
+            &env,
+            "--chain",
+            "EVM",
+            "--chain",
+            "SOL",
+        ],
+        vec!["token", "revoke", "--token-prefix", prefix],
+        vec!["migrate"],
+    ] {
+        let (ok, _, err) = sluice(&db.url, &args).await;
+        assert!(ok, "{args:?}: {err}");
+    }
+    for bad in [
+        vec![
+            "env",
+            "add-origin",
+            "--env",
+            &env,
+            "--origin",
+            "shop.example.com/path",
+        ],
+        vec!["env", "set-chains", "--env", &env, "--chain", "DOGE"],
+        vec!["token", "create", "--env", &env, "--scope", "admin"],
+        vec!["token", "revoke", "--token-prefix", "nothing1"],
+    ] {
+        let (ok, out, err) = sluice(&db.url, &bad).await;
+        assert!(
+            !ok && out.is_empty() && err.starts_with("error: "),
+            "{bad:?}: {err}"
+        );
+    }
+    let (ok, _, err) = sluice("mysql://nope", &["migrate"]).await;
+    assert!(!ok && err.contains("unsupported database URL"), "{err}");
+
+    let store = sluice_server::store::connect(&db.url).await.unwrap();
+    // Prefixes are base64url: one in 64 starts with '-', which the command line must accept.
+    let minted = sluice_domain::token::mint_api_token();
+    let hyphenated = sluice_store::ApiTokenRecord {
+        environment_id: env.parse().unwrap(),
+        prefix: "-hyphen1".into(),
+        hash: minted.hash,
+        scopes: vec!["flow.read".into()],
+        created_at: START,
+        revoked_at: None,
+    };
+    store.create_api_token(&hyphenated).await.unwrap();
+    let (ok, _, err) = sluice(&db.url, &["token", "revoke", "--token-prefix", "-hyphen1"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        store
+            .api_token(&minted.hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    let record = store
+        .environment(env.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.allowed_origins,
+        ["https://shop.example.com", "http://localhost:*"]
+    );
+    assert_eq!(record.enabled_chains.unwrap().len(), 2);
+    let keys = vec![VITALIK.to_lowercase()];
+    assert!(store.any_denied(record.id, &keys).await.unwrap());
+    let hash = sluice_domain::TokenHash::of(minted["apiToken"].as_str().unwrap());
+    assert!(
+        store
+            .api_token(&hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    let hash = sluice_domain::TokenHash::of(&token);
+    assert!(
+        store.api_token(&hash).await.unwrap().is_some(),
+        "only the hash is stored, and it is found"
+    );
+}
+
+async fn serve_creates_the_default_environment_once(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let first = start_server(&db.url).await;
+    let created: Value =
+        serde_json::from_str(&first.stdout).expect("first start prints the default environment");
+    let env = created["environmentId"].as_str().unwrap();
+    let token = created["apiToken"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let reply = http
+        .post(format!("{}/api/v0/server/{env}/flow/payment", first.base))
+        .bearer_auth(token)
+        .body(flow_body().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 201);
+    let second = start_server(&db.url).await;
+    assert!(
+        second.stdout.is_empty(),
+        "a database with an environment gets no new one: {}",
+        second.stdout
+    );
+    drop(first);
+    drop(second);
+}
+
+/// Two `sluice serve` processes on one PostgreSQL database race 50 attaches on one flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_leave_one_live_token() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let a = start_server(&db.url).await;
+    let b = start_server(&db.url).await;
+    let created: Value = serde_json::from_str(&a.stdout).unwrap();
+    let env = created["environmentId"].as_str().unwrap();
+    let http = reqwest::Client::new();
+    let flow: Value = http
+        .post(format!("{}/api/v0/server/{env}/flow/payment", a.base))
+        .bearer_auth(created["apiToken"].as_str().unwrap())
+        .body(flow_body().to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = flow["flow"]["id"].as_str().unwrap();
+    let attaches = (0..50).map(|i| {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        http.post(format!("{base}/api/v0/sdk/{env}/flow/{id}/source"))
+            .body(wallet_source().to_string())
+            .send()
+    });
+    let mut tokens = Vec::new();
+    for reply in futures::future::join_all(attaches).await {
+        let body: Value = reply.unwrap().json().await.unwrap();
+        tokens.push(
+            body["sessionToken"]
+                .as_str()
+                .expect("every attach succeeds")
+                .to_owned(),
+        );
+    }
+    let store = sluice_server::store::connect(&db.url).await.unwrap();
+    let stored = store
+        .flow(env.parse().unwrap(), id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = stored.session_token_hash.unwrap();
+    let live: Vec<&String> = tokens
+        .iter()
+        .filter(|t| sluice_domain::TokenHash::of(t) == hash)
+        .collect();
+    assert_eq!(live.len(), 1);
+    for (i, token) in tokens.iter().enumerate().filter(|(_, t)| *t != live[0]) {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let reply = http
+            .post(format!("{base}/api/v0/sdk/{env}/flow/{id}/cancel"))
+            .header("x-dynamic-flow-session-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 401);
+    }
+    let reply = http
+        .post(format!("{}/api/v0/sdk/{env}/flow/{id}/cancel", b.base))
+        .header("x-dynamic-flow-session-token", live[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    drop((a.child, b.child));
+}
