@@ -162,11 +162,11 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
 
     let store = sluice_server::store::connect(&db.url).await.unwrap();
     // Prefixes are base64url: one in 64 starts with '-', which the command line must accept.
-    let minted = sluice_domain::token::mint_api_token();
+    let hyphen_token = sluice_domain::token::mint_api_token();
     let hyphenated = sluice_store::ApiTokenRecord {
         environment_id: env.parse().unwrap(),
         prefix: "-hyphen1".into(),
-        hash: minted.hash,
+        hash: hyphen_token.hash,
         scopes: vec!["flow.read".into()],
         created_at: START,
         revoked_at: None,
