@@ -176,7 +176,7 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
     assert!(ok, "{err}");
     assert!(
         store
-            .api_token(&minted.hash)
+            .api_token(&hyphen_token.hash)
             .await
             .unwrap()
             .unwrap()
