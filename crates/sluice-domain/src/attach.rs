@@ -95,14 +95,14 @@ pub fn parse_attach(
     if let Some(id) = from_chain_id {
         check_chain_id_field(&mut errors, "fromChainId".into(), chain, id);
     }
-    if let (Some(c), Some(enabled)) = (chain, policy.enabled_chains) {
-        if !enabled.contains(&c) {
-            errors.push(
-                "fromChainName",
-                "chain_not_enabled",
-                format!("{c} is not enabled for this environment"),
-            );
-        }
+    if let (Some(c), Some(enabled)) = (chain, policy.enabled_chains)
+        && !enabled.contains(&c)
+    {
+        errors.push(
+            "fromChainName",
+            "chain_not_enabled",
+            format!("{c} is not enabled for this environment"),
+        );
     }
 
     if source_type == Some(SourceType::Wallet) && from_address.is_none() {

@@ -9,24 +9,31 @@ use sluice_store::{Store, StoreResult};
 
 pub type Outcome = StoreResult<Result<Flow, Rejection>>;
 
+/// What P4 decided before the write: the validated request, the token the caller sent, the
+/// screening verdict and the hash of the newly minted token.
+#[derive(Debug)]
+pub struct Attach {
+    pub request: AttachRequest,
+    pub presented_token: Option<TokenHash>,
+    pub screening_hit: bool,
+    pub new_token: TokenHash,
+}
+
 /// P4: attach (or re-attach) a source and make `new_token` the flow's only live token.
 pub async fn attach(
     store: &dyn Store,
     env: EnvironmentId,
     id: FlowId,
-    request: AttachRequest,
-    presented_token: Option<TokenHash>,
-    screening_hit: bool,
-    new_token: TokenHash,
+    attach: Attach,
     now: Timestamp,
 ) -> Outcome {
     let op = move |current: Option<&Flow>| {
         let current = current.ok_or(Rejection::NotFound)?;
         let input = AttachInput {
-            request: &request,
-            presented_token,
-            screening_hit,
-            new_token,
+            request: &attach.request,
+            presented_token: attach.presented_token,
+            screening_hit: attach.screening_hit,
+            new_token: attach.new_token,
         };
         transitions::attach(current, &input, now)
     };

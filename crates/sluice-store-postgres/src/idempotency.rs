@@ -16,7 +16,7 @@ pub(crate) async fn claim(
         "INSERT INTO idempotency_keys (environment_id, path, key, request_hash, state, created_at, lease_until) \
          VALUES ($1, $2, $3, $4, 'running', $5, $6) ON CONFLICT DO NOTHING",
     )
-    .bind(&env)
+    .bind(env)
     .bind(&c.key.path)
     .bind(&c.key.key)
     .bind(c.request_hash.as_slice())
@@ -30,7 +30,7 @@ pub(crate) async fn claim(
         return Ok(ClaimOutcome::Claimed);
     }
     let row = sqlx::query("SELECT request_hash, state, status, body, created_at, lease_until FROM idempotency_keys WHERE environment_id = $1 AND path = $2 AND key = $3 FOR UPDATE")
-        .bind(&env)
+        .bind(env)
         .bind(&c.key.path)
         .bind(&c.key.key)
         .fetch_one(&mut *tx)
@@ -50,7 +50,7 @@ pub(crate) async fn claim(
             "UPDATE idempotency_keys SET request_hash = $4, state = 'running', status = NULL, body = NULL, created_at = $5, lease_until = $6 \
              WHERE environment_id = $1 AND path = $2 AND key = $3",
         )
-        .bind(&env)
+        .bind(env)
         .bind(&c.key.path)
         .bind(&c.key.key)
         .bind(c.request_hash.as_slice())

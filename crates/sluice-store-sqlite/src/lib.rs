@@ -92,7 +92,7 @@ async fn insert_environment(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
-    insert_token(&mut **tx, token).await
+    insert_token(tx, token).await
 }
 
 async fn insert_token(

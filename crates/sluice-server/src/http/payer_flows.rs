@@ -53,17 +53,13 @@ pub async fn attach_source(
     let screening_hit = !keys.is_empty() && app.store.any_denied(env.id, &keys).await?;
     let token = mint_session_token();
     let now = app.clock.now();
-    let flow = lifecycle::attach(
-        app.store.as_ref(),
-        env.id,
-        ctx.flow_id,
+    let attach = lifecycle::Attach {
         request,
-        presented_token(&headers),
+        presented_token: presented_token(&headers),
         screening_hit,
-        token.hash,
-        now,
-    )
-    .await??;
+        new_token: token.hash,
+    };
+    let flow = lifecycle::attach(app.store.as_ref(), env.id, ctx.flow_id, attach, now).await??;
     tracing::info!(flow.id = %flow.id, env.id = %env.id, "source attached; session token rotated");
     Ok(Json(json!({
         "sessionToken": token.secret,

@@ -39,10 +39,10 @@ pub async fn create(
     authorize(&app, &headers, environment, "flow.write").await?;
     let now = app.clock.now();
     let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
-    if let Some(key) = &key {
-        if let Some(replay) = idempotency::claim(&app, key, &body, now).await? {
-            return Ok(replay);
-        }
+    if let Some(key) = &key
+        && let Some(replay) = idempotency::claim(&app, key, &body, now).await?
+    {
+        return Ok(replay);
     }
     let parsed =
         parse_object(&body, false).and_then(|map| parse_create(&map, mode, environment, now));
