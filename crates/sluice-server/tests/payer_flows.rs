@@ -590,22 +590,12 @@ async fn screening_blocks_without_saving_anything(backend: Backend) {
         .assert_error(409, "flow_invalid_transition");
 }
 
-/// Puts a flow into `signing` directly through the store: prepare (P6), the only route to
-/// it, belongs to the EVM issue.
+/// Prepare (P6), the only route to `signing`, belongs to the EVM issue.
 async fn force_signing(app: &TestApp, id: &str) {
-    let op = |current: Option<&sluice_domain::Flow>| {
-        let mut next = current.unwrap().clone();
-        next.execution_state = sluice_domain::ExecutionState::Signing;
-        Ok(sluice_domain::transitions::Transition {
-            flow: next,
-            events: vec![],
-        })
-    };
-    app.store
-        .transition(app.env_id, id.parse().unwrap(), Box::new(op))
-        .await
-        .unwrap()
-        .unwrap();
+    app.force(id, |f| {
+        f.execution_state = sluice_domain::ExecutionState::Signing
+    })
+    .await;
 }
 
 async fn attach_state_gate_and_signing_needs_the_live_token(backend: Backend) {

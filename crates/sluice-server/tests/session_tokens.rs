@@ -166,19 +166,10 @@ async fn tokens_die_when_settlement_ends(backend: Backend) {
     let id = app.create_flow().await;
     let token = app.attach_wallet(&id).await;
     // Settlement completing is the tracker's job (a later issue); set it directly here.
-    let op = |current: Option<&sluice_domain::Flow>| {
-        let mut next = current.unwrap().clone();
-        next.settlement_state = sluice_domain::SettlementState::Completed;
-        Ok(sluice_domain::transitions::Transition {
-            flow: next,
-            events: vec![],
-        })
-    };
-    app.store
-        .transition(app.env_id, id.parse().unwrap(), Box::new(op))
-        .await
-        .unwrap()
-        .unwrap();
+    app.force(&id, |f| {
+        f.settlement_state = sluice_domain::SettlementState::Completed
+    })
+    .await;
     app.cancel_as_payer(&id, &token)
         .await
         .assert_error(401, "invalid_session_token");

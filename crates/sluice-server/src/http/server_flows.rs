@@ -171,36 +171,9 @@ fn list_query(params: &HashMap<String, String>) -> Result<FlowQuery, ApiError> {
             .filter(|l| (1..=100).contains(l))
             .ok_or_else(|| ApiError::invalid_request("limit must be an integer from 1 to 100"))?,
     };
-    let execution_state = params
-        .get("executionState")
-        .map(|s| {
-            s.parse::<ExecutionState>().map_err(|()| {
-                ApiError::invalid_request(format!(
-                    "executionState must be one of: {}",
-                    ExecutionState::spellings()
-                ))
-            })
-        })
-        .transpose()?;
-    let settlement_state = params
-        .get("settlementState")
-        .map(|s| {
-            s.parse::<SettlementState>().map_err(|()| {
-                ApiError::invalid_request(format!(
-                    "settlementState must be one of: {}",
-                    SettlementState::spellings()
-                ))
-            })
-        })
-        .transpose()?;
-    let mode = params
-        .get("mode")
-        .map(|s| {
-            s.parse::<FlowMode>().map_err(|()| {
-                ApiError::invalid_request(format!("mode must be one of: {}", FlowMode::spellings()))
-            })
-        })
-        .transpose()?;
+    let execution_state = enum_param(params, "executionState", ExecutionState::spellings)?;
+    let settlement_state = enum_param(params, "settlementState", SettlementState::spellings)?;
+    let mode = enum_param(params, "mode", FlowMode::spellings)?;
     let after = params.get("cursor").map(|c| decode_cursor(c)).transpose()?;
     Ok(FlowQuery {
         execution_state,
@@ -209,6 +182,22 @@ fn list_query(params: &HashMap<String, String>) -> Result<FlowQuery, ApiError> {
         after,
         limit,
     })
+}
+
+/// An optional query parameter holding one of an enum's spellings.
+fn enum_param<T: std::str::FromStr>(
+    params: &HashMap<String, String>,
+    name: &str,
+    spellings: fn() -> String,
+) -> Result<Option<T>, ApiError> {
+    params
+        .get(name)
+        .map(|s| {
+            s.parse::<T>().map_err(|_| {
+                ApiError::invalid_request(format!("{name} must be one of: {}", spellings()))
+            })
+        })
+        .transpose()
 }
 
 /// Cursors are opaque to clients: base64url of `createdAt-millis.flowId`.

@@ -348,6 +348,28 @@ impl TestApp {
             .expect("flow exists")
     }
 
+    /// Moves a flow straight to another state through the store, for states whose routes
+    /// belong to later issues (prepare → `signing`, the tracker → settlement `completed`).
+    pub async fn force(
+        &self,
+        flow: &str,
+        change: impl FnOnce(&mut sluice_domain::Flow) + Send + 'static,
+    ) {
+        let op = move |current: Option<&sluice_domain::Flow>| {
+            let mut next = current.expect("flow exists").clone();
+            change(&mut next);
+            Ok(sluice_domain::transitions::Transition {
+                flow: next,
+                events: vec![],
+            })
+        };
+        self.store
+            .transition(self.env_id, flow.parse().unwrap(), Box::new(op))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
     pub async fn event_types(&self, flow: &str) -> Vec<String> {
         let events = self.store.flow_events(flow.parse().unwrap()).await.unwrap();
         events.into_iter().map(|e| e.event_type).collect()
