@@ -6,7 +6,7 @@
 use crate::attach::AttachRequest;
 use crate::event::{FlowEvent, axis_events};
 use crate::flow::Flow;
-use crate::state::{ExecutionState, RiskState, SettlementState, SourceType};
+use crate::state::{ExecutionState, FlowMode, RiskState, SettlementState, SourceType};
 use crate::time::Timestamp;
 use crate::token::TokenHash;
 
@@ -73,7 +73,8 @@ pub fn attach(
     now: Timestamp,
 ) -> Result<Transition, Rejection> {
     let observed = current.clone().observed(now);
-    if !observed.execution_state.accepts_attach() {
+    // Withdrawals are not specified yet: their payer routes refuse every action (spec §2).
+    if !observed.execution_state.accepts_attach() || current.mode == FlowMode::Withdraw {
         return Err(Rejection::invalid(&observed));
     }
     if observed.execution_state == ExecutionState::Signing {

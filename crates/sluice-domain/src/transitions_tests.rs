@@ -144,6 +144,23 @@ proptest! {
 }
 
 #[test]
+fn withdraw_flows_refuse_attach() {
+    let mut current = flow(ExecutionState::Initiated, SettlementState::None, None);
+    current.mode = FlowMode::Withdraw;
+    let req = request(SourceType::Wallet);
+    let input = AttachInput {
+        request: &req,
+        presented_token: None,
+        screening_hit: false,
+        new_token: NEW,
+    };
+    assert!(matches!(
+        attach(&current, &input, Timestamp(0)),
+        Err(Rejection::InvalidTransition { .. })
+    ));
+}
+
+#[test]
 fn unknown_flow_is_an_invalid_token_on_token_routes() {
     assert_eq!(
         payer_cancel(None, &LIVE, Timestamp(0)).unwrap_err(),

@@ -223,6 +223,12 @@ async fn preflight_and_cors_headers_on_every_answer(backend: Backend) {
         reply.header("access-control-allow-origin"),
         Some(ALLOWED_ORIGIN)
     );
+    let reply = app.payer(Method::DELETE, &id, "/source", None, None).await;
+    reply.assert_error(405, "method_not_allowed");
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some(ALLOWED_ORIGIN)
+    );
     // Wildcard port entries also match no port; exact entries match exactly.
     let path = format!("/api/v0/sdk/{}/flow/{id}", app.env_id);
     assert_eq!(
@@ -650,6 +656,23 @@ async fn attach_state_gate_and_signing_needs_the_live_token(backend: Backend) {
     assert_eq!(
         body["payload"],
         json!({"executionState": "cancelled", "settlementState": "none", "riskState": "cleared"})
+    );
+
+    let withdraw = app
+        .server(Method::POST, "/flow/withdraw", Some(&flow_body()))
+        .await;
+    let withdraw = withdraw.body["flow"]["id"].as_str().unwrap();
+    let reply = app.attach(withdraw, &wallet_source()).await;
+    assert_eq!(
+        reply.assert_error(409, "flow_invalid_transition")["payload"]["executionState"],
+        "initiated"
+    );
+    assert_eq!(
+        app.payer(Method::GET, withdraw, "", None, None)
+            .await
+            .status,
+        200,
+        "withdraw flows can be read"
     );
 
     let overdue = app.create_flow().await;

@@ -29,23 +29,24 @@ pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "No such route.")
 }
 
-/// axum answers a wrong method with a bare 405; give it the envelope like every other error.
+/// axum answers a wrong method with a bare 405; give it the envelope like every other error,
+/// keeping the headers already set on it (`Allow`, and CORS on payer routes).
 pub async fn envelope_bare_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let bare = !response.headers().contains_key(header::CONTENT_TYPE);
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED && bare {
-        let allow = response.headers().get(header::ALLOW).cloned();
-        let mut enveloped = ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            "This route does not answer that method.",
-        )
-        .into_response();
-        if let Some(allow) = allow {
-            enveloped.headers_mut().insert(header::ALLOW, allow);
-        }
-        return enveloped;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED || !bare {
+        return response;
     }
-    response
+    let (mut parts, _) = response.into_parts();
+    let enveloped = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This route does not answer that method.",
+    )
+    .into_response();
+    let (envelope_parts, body) = enveloped.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(envelope_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 /// One line per request: method, route template (never the query, never a header), status,
