@@ -203,3 +203,80 @@ pub fn top_level_code(errors: &[FieldError]) -> &'static str {
     }
     "validation_failed"
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    const POLICY: AttachPolicy<'static> = AttachPolicy {
+        enabled_chains: None,
+        configured_exchanges: &[],
+    };
+
+    /// Arbitrary JSON, biased towards the attach request's real keys and values.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<i64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "wallet",
+                "exchange",
+                "deposit_address",
+                "EVM",
+                "SOL",
+                "BTC",
+                "8453",
+                "coinbase",
+                "kraken"
+            ])
+            .prop_map(Value::from),
+            "\\PC{0,110}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn request() -> impl Strategy<Value = Map<String, Value>> {
+        let keys = prop::sample::select(vec![
+            "sourceType",
+            "fromAddress",
+            "fromChainId",
+            "fromChainName",
+            "exchangeProvider",
+            "refundAddress",
+            "x",
+        ]);
+        prop::collection::vec((keys, json_value()), 0..8)
+            .prop_map(|pairs| pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The fuzz target of the attach parser: no input panics, a refusal always names at
+        /// least one field, and an accepted request always has its required fields.
+        #[test]
+        fn attach_parser_is_total(body in request()) {
+            match parse_attach(&body, POLICY) {
+                Ok(req) => {
+                    if req.source.source_type == SourceType::Wallet {
+                        prop_assert!(req.source.from_address.is_some() && req.source.from_chain_name.is_some());
+                    }
+                }
+                Err(RequestError::Invalid(errors)) => prop_assert!(!errors.is_empty()),
+                Err(RequestError::Malformed(message)) => prop_assert!(!message.is_empty()),
+            }
+        }
+    }
+}

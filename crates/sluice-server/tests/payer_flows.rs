@@ -19,6 +19,7 @@ both_backends!(
     screening_blocks_without_saving_anything,
     attach_state_gate_and_signing_needs_the_live_token,
     reattach_replaces_the_source_and_keeps_quote_version,
+    every_chain_family_has_its_address_rule,
 );
 
 async fn payer_view_hides_merchant_fields(backend: Backend) {
@@ -380,7 +381,7 @@ async fn wallet_source_rules(backend: Backend) {
         (Some("initiated"), Some("source_attached"))
     );
     assert_eq!(data["flow"]["id"], id.as_str());
-    // Non-EVM chains accept any pattern-conforming address until their own rules exist.
+    // Non-EVM chains have their own rules (see every_chain_family_has_its_address_rule).
     let sol = json!({"sourceType": "wallet", "fromAddress": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", "fromChainId": "mainnet-beta", "fromChainName": "SOL"});
     assert_eq!(app.attach(&id, &sol).await.status, 200);
 }
@@ -722,4 +723,151 @@ async fn reattach_replaces_the_source_and_keeps_quote_version(backend: Backend) 
         ]
         .map(Value::from)
     );
+}
+
+/// One accepted and one rejected `fromAddress` per chain family, through the real endpoint;
+/// the accepted one comes back in canonical form. Sources of the vectors: the domain crate's
+/// address tests and docs/ADDRESSES.md; the Midnight one is bytes 1..=32 encoded with the
+/// BIP-350 reference bech32m encoder under `mn_addr_preprod`.
+async fn every_chain_family_has_its_address_rule(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let id = app.create_flow().await;
+    let algo_zero = format!("{}Y5HFKQ", "A".repeat(52));
+    let cases: Vec<(&str, &str, &str, &str)> = vec![
+        (
+            "EVM",
+            "1",
+            "0xd8da6bf26964af9d7eed9e03e53415d37aa96045",
+            "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96046",
+        ),
+        (
+            "ETH",
+            "1",
+            VITALIK,
+            "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
+        ),
+        (
+            "TEMPO",
+            "42431",
+            VITALIK,
+            "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA9604",
+        ),
+        (
+            "SOL",
+            "mainnet-beta",
+            "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+            "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDtIv",
+        ),
+        (
+            "ECLIPSE",
+            "mainnet",
+            "11111111111111111111111111111111",
+            "1111111111111111111111111111111",
+        ),
+        (
+            "BTC",
+            "mainnet",
+            "BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ",
+            "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdp",
+        ),
+        (
+            "TRON",
+            "mainnet",
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u",
+        ),
+        (
+            "COSMOS",
+            "cosmoshub-4",
+            "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu",
+            "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xv",
+        ),
+        (
+            "SUI",
+            "mainnet",
+            "0x00000000000000AB",
+            "0x0000000000000000000000000000000000000000000000000000000000000000ab",
+        ),
+        (
+            "APTOS",
+            "1",
+            "0x0000000000000000000000000000000000000000000000000000000000000001",
+            "0x000000000000000g",
+        ),
+        (
+            "STARK",
+            "SN_MAIN",
+            "0x049d36570d4e46f48e99674bd3fcc84644ddd6b96f7c741b1562b82f9e004dc7",
+            "0x0800000000000000000000000000000000000000000000000000000000000000",
+        ),
+        (
+            "FLOW",
+            "mainnet",
+            "0x1654653399040a61",
+            "0x1654653399040a60",
+        ),
+        (
+            "ALGO",
+            "mainnet",
+            algo_zero.as_str(),
+            "VCMJKWOY5P5P7SKMZFFOCEROPJCZOTIJMNIYNUCKH7LRO45JMJP6UYBIJB",
+        ),
+        (
+            "STELLAR",
+            "pubnet",
+            "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN7",
+            "GAAZI4TCR3TY5OJHCTJC2A4QSY6CJWJH5IAJTGKIN2ER7LBNVKOCCWN6",
+        ),
+        (
+            "TON",
+            "mainnet",
+            "EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2N",
+            "EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2M",
+        ),
+        (
+            "ALEO",
+            "mainnet",
+            "aleo1rhgdu77hgyqd3xjj8ucu3jj9r2krwz6mnzyd80gncr5fxcwlh5rsvzp9px",
+            "aleo1rhgdu77hgyqd3xjj8ucu3jj9r2krwz6mnzyd80gncr5fxcwlh5rsvzp9pq",
+        ),
+        (
+            "SPARK",
+            "mainnet",
+            "spark1pgssy7d7vel0nh9m4326qc54e6rskpczn07dktww9rv4nu5ptvt0s9uc489gg2",
+            "spark1pgssy7d7vel0nh9m4326qc54e6rskpczn07dktww9rv4nu5ptvt0s9uc489gg3",
+        ),
+        (
+            "MIDNIGHT",
+            "preprod",
+            "mn_addr_preprod1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqh5lzf8",
+            "mn_addr_preprod1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqh5lzf9",
+        ),
+    ];
+    for (chain, chain_id, valid, invalid) in cases {
+        let body = json!({"sourceType": "wallet", "fromAddress": valid, "fromChainId": chain_id, "fromChainName": chain});
+        let reply = app.attach(&id, &body).await;
+        assert_eq!(reply.status, 200, "{chain} {valid}: {}", reply.body);
+        let canonical = sluice_domain::address::parse(chain.parse().unwrap(), valid).unwrap();
+        assert_eq!(
+            reply.body["flow"]["fromAddress"],
+            canonical.as_str(),
+            "{chain} stores the canonical form"
+        );
+        let body = json!({"sourceType": "wallet", "fromAddress": invalid, "fromChainId": chain_id, "fromChainName": chain});
+        let reply = app.attach(&id, &body).await;
+        reply.assert_error(422, "validation_failed");
+        let error = &reply.body["payload"]["errors"][0];
+        assert_eq!(
+            (error["field"].as_str(), error["code"].as_str()),
+            (Some("fromAddress"), Some("invalid_address")),
+            "{chain} {invalid}"
+        );
+        assert!(
+            error["message"].as_str().unwrap().contains(chain),
+            "the message names the chain: {}",
+            error["message"]
+        );
+    }
 }
