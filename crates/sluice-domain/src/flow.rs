@@ -29,9 +29,35 @@ pub struct Flow {
     pub risk_state: RiskState,
     #[serde(flatten)]
     pub source: Option<Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_chain_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_chain_name: Option<ChainName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_token: Option<String>,
     pub quote_version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<FlowQuote>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
     /// Always present, `null` until settlement has a transaction.
     pub settlement_tx_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcasted_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_confirmed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<SettlementRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
     pub expires_at: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -70,6 +96,108 @@ pub struct Source {
     pub from_chain_name: Option<ChainName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_address: Option<String>,
+}
+
+/// A quote (spec §2 `FlowQuote`). Amounts are integer strings in the token's smallest unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowQuote {
+    pub version: u64,
+    pub from_amount: String,
+    pub to_amount: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fees: Option<Fees>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_time_sec: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_payload: Option<SigningPayload>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_token_info: Option<TokenInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_token_info: Option<TokenInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fees {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_fee_usd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gas_estimate: Option<GasEstimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GasEstimate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_symbol: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    pub symbol: String,
+    pub decimals: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningPayload {
+    pub chain_name: ChainName,
+    pub chain_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evm_transaction: Option<EvmTransaction>,
+}
+
+/// An unsigned EVM transaction: numbers are `0x`-hex strings, `nonce` a number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvmTransaction {
+    pub to: String,
+    pub data: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gas_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gas_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<u64>,
+}
+
+/// Where the merchant was paid (spec §2 `settlement`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementRecord {
+    pub to_chain_id: String,
+    pub to_token: String,
+    pub to_address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+}
+
+/// Why a flow failed (spec §2 `failure`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+    pub category: String,
+    pub stage: String,
+    pub retryable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod event;
 pub mod flow;
 pub mod ids;
 pub mod money;
+pub mod payment_requests;
 pub mod request;
 pub mod state;
 pub mod time;

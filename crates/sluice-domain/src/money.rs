@@ -53,10 +53,95 @@ pub fn check_amount(s: &str) -> Result<(), AmountError> {
     Ok(())
 }
 
+/// `digits` and `scale` of a decimal string: `"25.00"` is `(2500, 2)`. `None` when it does
+/// not fit in 128 bits.
+pub fn parse_decimal(s: &str) -> Option<(u128, u32)> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits: u128 = format!("{int}{frac}").parse().ok()?;
+    Some((digits, u32::try_from(frac.len()).ok()?))
+}
+
+fn pow10(exp: u32) -> Option<u128> {
+    10u128.checked_pow(exp)
+}
+
+fn div_ceil(n: u128, d: u128) -> u128 {
+    n / d + u128::from(!n.is_multiple_of(d))
+}
+
+/// `amount` (a decimal in token units) in the token's smallest unit, rounded up so the payer
+/// never pays less than asked.
+pub fn to_base_units(amount: &str, decimals: u8) -> Option<u128> {
+    let (digits, scale) = parse_decimal(amount)?;
+    let decimals = u32::from(decimals);
+    if scale <= decimals {
+        digits.checked_mul(pow10(decimals - scale)?)
+    } else {
+        Some(div_ceil(digits, pow10(scale - decimals)?))
+    }
+}
+
+/// `amount` (in a currency) converted at `price` (currency per whole token) into the token's
+/// smallest unit, rounded up: `ceil(amount × 10^decimals / price)`.
+pub fn convert_at_price(amount: &str, price: &str, decimals: u8) -> Option<u128> {
+    let (a, a_scale) = parse_decimal(amount)?;
+    let (p, p_scale) = parse_decimal(price)?;
+    if p == 0 {
+        return None;
+    }
+    // a / 10^a_scale / (p / 10^p_scale) × 10^decimals
+    //   = a × 10^(p_scale + decimals) / (p × 10^a_scale)
+    let numerator = a.checked_mul(pow10(p_scale + u32::from(decimals))?)?;
+    let denominator = p.checked_mul(pow10(a_scale)?)?;
+    Some(div_ceil(numerator, denominator))
+}
+
+/// Smallest units as a decimal string with `decimals` places, trailing zeros trimmed.
+pub fn format_units(value: u128, decimals: u8) -> String {
+    let s = format!("{value:0>width$}", width = usize::from(decimals) + 1);
+    let (int, frac) = s.split_at(s.len() - usize::from(decimals));
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        int.to_owned()
+    } else {
+        format!("{int}.{frac}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn conversions() {
+        assert_eq!(to_base_units("25.00", 6), Some(25_000_000));
+        assert_eq!(to_base_units("0.5", 18), Some(500_000_000_000_000_000));
+        assert_eq!(to_base_units("1.0000001", 6), Some(1_000_001), "rounded up");
+        assert_eq!(
+            convert_at_price("25.00", "2500", 18),
+            Some(10_000_000_000_000_000)
+        );
+        assert_eq!(
+            convert_at_price("10", "3", 6),
+            Some(3_333_334),
+            "rounded up"
+        );
+        assert_eq!(convert_at_price("1", "0", 6), None);
+        assert_eq!(format_units(1_500_000, 6), "1.5");
+        assert_eq!(format_units(7, 0), "7");
+        assert_eq!(format_units(5, 3), "0.005");
+    }
+
+    proptest! {
+        #[test]
+        fn base_units_round_trip(v in 0u128..1_000_000_000_000_000_000_000_000, d in 0u8..30) {
+            prop_assert_eq!(to_base_units(&format_units(v, d), d), Some(v));
+        }
+    }
 
     #[test]
     fn amounts() {

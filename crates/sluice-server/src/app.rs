@@ -10,7 +10,10 @@ use sluice_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::http::{ops, payer, payer_flows, server_flows};
+use crate::chains::Chains;
+use crate::config::Config;
+use crate::http::{ops, payer, payer_flows, payer_payment, server_flows};
+use crate::pricing::PriceSource;
 
 /// Bodies over 64 KiB are `413 payload_too_large` (spec §7).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -19,11 +22,27 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub chains: Arc<Chains>,
+    pub prices: Arc<PriceSource>,
 }
 
 impl AppState {
+    /// State with no chains configured.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self::with_config(store, clock, Config::default())
+    }
+
+    pub fn with_config(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        let chains = Arc::new(Chains::from_config(&config));
+        let prices = Arc::new(PriceSource::from_config(&config));
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            chains,
+            prices,
+        }
     }
 }
 
@@ -42,6 +61,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v0/sdk/{environment_id}/flow/{flow_id}/cancel",
             post(payer_flows::cancel),
+        )
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}/quote",
+            post(payer_payment::quote),
+        )
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}/prepare",
+            post(payer_payment::prepare),
+        )
+        .route(
+            "/api/v0/sdk/{environment_id}/flow/{flow_id}/broadcast",
+            post(payer_payment::broadcast),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -13,7 +13,9 @@ use sluice_domain::{ChainName, Clock, EnvironmentId, SystemClock, Timestamp};
 use sluice_store::{ApiTokenRecord, Environment, SCOPES, Store};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
 use crate::workers::expiry::ExpirySweeper;
+use crate::workers::tracker::SettlementTracker;
 use crate::{AppState, origin, store};
 
 #[derive(Debug, Parser)]
@@ -51,6 +53,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Configuration file (chains, prices, timings); see config/default.toml.
+    #[arg(long, env = "SLUICE_CONFIG")]
+    pub config: Option<String>,
     /// Seconds between expiry sweeps when there is nothing to expire.
     #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
     pub expiry_interval_secs: u64,
@@ -171,22 +176,30 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> CliResult {
             env.id
         );
     }
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let tracker_interval = Duration::from_secs(config.tracker.interval_secs);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     eprintln!(
-        "sluice listening on http://{} ({} database)",
+        "sluice listening on http://{} ({} database, {} chain(s) configured)",
         listener.local_addr()?,
-        store.backend()
+        store.backend(),
+        config.chains.len()
     );
-    let app = AppState::new(store, Arc::new(SystemClock));
+    let app = AppState::with_config(store, Arc::new(SystemClock), config);
     let shutdown = CancellationToken::new();
-    let sweeper = tokio::spawn(ExpirySweeper::new(app.clone()).run(
-        Duration::from_secs(args.expiry_interval_secs),
-        shutdown.clone(),
-    ));
+    let expiry_interval = Duration::from_secs(args.expiry_interval_secs);
+    let sweeper =
+        tokio::spawn(ExpirySweeper::new(app.clone()).run(expiry_interval, shutdown.clone()));
+    let tracker =
+        tokio::spawn(SettlementTracker::new(app.clone()).run(tracker_interval, shutdown.clone()));
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     crate::serve(listener, app, shutdown.clone()).await?;
     shutdown.cancel();
     sweeper.await?;
+    tracker.await?;
     eprintln!("sluice stopped");
     Ok(())
 }

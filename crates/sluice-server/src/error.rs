@@ -25,6 +25,13 @@ pub enum ErrorCode {
     ExchangeNotConfigured,
     IdempotencyKeyReused,
     IdempotencyKeyInUse,
+    QuoteExpired,
+    RiskNotCleared,
+    ChainNotConfigured,
+    SwapsDisabled,
+    NoRoute,
+    InsufficientBalance,
+    ChainUnavailable,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -32,7 +39,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::InvalidSessionToken,
@@ -46,6 +53,13 @@ impl ErrorCode {
         Self::ExchangeNotConfigured,
         Self::IdempotencyKeyReused,
         Self::IdempotencyKeyInUse,
+        Self::QuoteExpired,
+        Self::RiskNotCleared,
+        Self::ChainNotConfigured,
+        Self::SwapsDisabled,
+        Self::NoRoute,
+        Self::InsufficientBalance,
+        Self::ChainUnavailable,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::PayloadTooLarge,
@@ -67,6 +81,13 @@ impl ErrorCode {
             Self::ExchangeNotConfigured => "exchange_not_configured",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Self::QuoteExpired => "quote_expired",
+            Self::RiskNotCleared => "risk_not_cleared",
+            Self::ChainNotConfigured => "chain_not_configured",
+            Self::SwapsDisabled => "swaps_disabled",
+            Self::NoRoute => "no_route",
+            Self::InsufficientBalance => "insufficient_balance",
+            Self::ChainUnavailable => "chain_unavailable",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
@@ -82,12 +103,20 @@ impl ErrorCode {
                 StatusCode::FORBIDDEN
             }
             Self::FlowNotFound | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::FlowInvalidTransition | Self::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            Self::FlowInvalidTransition
+            | Self::IdempotencyKeyInUse
+            | Self::QuoteExpired
+            | Self::RiskNotCleared => StatusCode::CONFLICT,
             Self::ValidationFailed
             | Self::ChainNotEnabled
             | Self::ExchangeNotConfigured
-            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::IdempotencyKeyReused
+            | Self::ChainNotConfigured
+            | Self::SwapsDisabled
+            | Self::NoRoute
+            | Self::InsufficientBalance => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ChainUnavailable => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -186,6 +215,11 @@ impl From<Rejection> for ApiError {
         match r {
             Rejection::NotFound => Self::flow_not_found(),
             Rejection::InvalidSessionToken => Self::invalid_session_token(),
+            Rejection::QuoteExpired => Self::new(ErrorCode::QuoteExpired, "The quote has expired; request a new one."),
+            Rejection::RiskNotCleared => Self::new(
+                ErrorCode::RiskNotCleared,
+                "The source has not cleared screening, so no transaction can be prepared for it.",
+            ),
             Rejection::SourceBlocked => Self::new(ErrorCode::FlowSourceBlocked, "The source address failed screening.")
                 .with_payload(json!({ "reason": "sanctions_blocked" })),
             Rejection::InvalidTransition { execution, settlement, risk } => Self::new(

@@ -4,11 +4,16 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod chains;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
 pub mod origin;
+pub mod pricing;
+pub mod quoting;
+pub mod signing;
 pub mod store;
 pub mod workers;
 

@@ -3,7 +3,8 @@
 //! writes the new row, the session-token change and the outbox events together.
 
 use sluice_domain::attach::AttachRequest;
-use sluice_domain::transitions::{self, AttachInput, Rejection};
+use sluice_domain::flow::{Failure, SigningPayload};
+use sluice_domain::transitions::{self, AttachInput, QuotePlan, Rejection};
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 use sluice_store::{Store, StoreResult};
 
@@ -69,5 +70,77 @@ pub async fn server_cancel(
 pub async fn expire(store: &dyn Store, env: EnvironmentId, id: FlowId, now: Timestamp) -> Outcome {
     let op =
         move |current: Option<&Flow>| transitions::expire(current.ok_or(Rejection::NotFound)?, now);
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// P5: store a new quote on the live session token.
+pub async fn quote(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    presented: TokenHash,
+    plan: QuotePlan,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| transitions::quote(current, &presented, &plan, now);
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// P6: attach the signing payload built for `quote_version`.
+pub async fn prepare(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    presented: TokenHash,
+    quote_version: u64,
+    payload: SigningPayload,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::prepare(current, &presented, quote_version, payload, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// P7: record the broadcast transaction.
+pub async fn broadcast(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    presented: TokenHash,
+    tx_hash: Option<String>,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::broadcast(current, &presented, tx_hash.as_deref(), now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// The tracker verified the transfer.
+pub async fn settle(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    confirmations: u64,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::settle(current.ok_or(Rejection::NotFound)?, confirmations, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// The tracker found the transfer wanting.
+pub async fn fail(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    failure: Failure,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::fail(current.ok_or(Rejection::NotFound)?, failure, now)
+    };
     store.transition(env, id, Box::new(op)).await
 }

@@ -1,5 +1,5 @@
-//! Says, in the test run's own output, whether the PostgreSQL half of the suite ran. The
-//! nextest configuration shows this one test's output even when it passes.
+//! Says, in the test run's own output, whether the PostgreSQL half of the suite and the EVM
+//! chain tests ran. The nextest configuration shows these tests' output even when they pass.
 
 mod common;
 
@@ -10,5 +10,12 @@ async fn postgres_availability() {
         .is_some()
     {
         eprintln!("PostgreSQL tests ran against {}", common::admin_url());
+    }
+}
+
+#[tokio::test]
+async fn anvil_availability() {
+    if common::evm::Anvil::start().await.is_some() {
+        eprintln!("EVM chain tests ran against a local anvil node");
     }
 }

@@ -221,7 +221,10 @@ async fn serve_creates_the_default_environment_once(backend: Backend) {
         serde_json::from_str(&first.stdout).expect("first start prints the default environment");
     let env = created["environmentId"].as_str().unwrap();
     let token = created["apiToken"].as_str().unwrap();
-    let http = reqwest::Client::new();
+    let http = {
+        sluice_chain::ensure_tls();
+        reqwest::Client::new()
+    };
     let reply = http
         .post(format!("{}/api/v0/server/{env}/flow/payment", first.base))
         .bearer_auth(token)
@@ -250,7 +253,10 @@ async fn two_instances_on_one_postgres_leave_one_live_token() {
     let b = start_server(&db.url).await;
     let created: Value = serde_json::from_str(&a.stdout).unwrap();
     let env = created["environmentId"].as_str().unwrap();
-    let http = reqwest::Client::new();
+    let http = {
+        sluice_chain::ensure_tls();
+        reqwest::Client::new()
+    };
     let flow: Value = http
         .post(format!("{}/api/v0/server/{env}/flow/payment", a.base))
         .bearer_auth(created["apiToken"].as_str().unwrap())

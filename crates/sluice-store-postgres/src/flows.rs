@@ -180,6 +180,18 @@ pub(crate) async fn list(
     rows.iter().map(flow_from_row).collect()
 }
 
+pub(crate) async fn watched(pool: &PgPool, limit: u32) -> StoreResult<Vec<Flow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM flows WHERE execution_state IN ('broadcasted', 'source_detected') ORDER BY updated_at LIMIT $1"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
 pub(crate) async fn overdue(
     pool: &PgPool,
     now: Timestamp,

@@ -261,6 +261,10 @@ impl Store for PostgresStore {
         flows::overdue(&self.pool, now, limit).await
     }
 
+    async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>> {
+        flows::watched(&self.pool, limit).await
+    }
+
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
         flows::events(&self.pool, id).await
     }

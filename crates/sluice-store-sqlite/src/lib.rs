@@ -284,6 +284,10 @@ impl Store for SqliteStore {
         flows::overdue(&self.reader, now, limit).await
     }
 
+    async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>> {
+        flows::watched(&self.reader, limit).await
+    }
+
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
         flows::events(&self.reader, id).await
     }

@@ -109,6 +109,10 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<(EnvironmentId, FlowId)>>;
 
+    /// Flows whose source transaction is being watched (`broadcasted`, `source_detected`),
+    /// least recently updated first, across environments.
+    async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>>;
+
     /// The outbox events of one flow, oldest first.
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>>;
 

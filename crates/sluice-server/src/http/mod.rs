@@ -5,5 +5,6 @@ pub mod idempotency;
 pub mod ops;
 pub mod payer;
 pub mod payer_flows;
+pub mod payer_payment;
 pub mod server_auth;
 pub mod server_flows;

@@ -3,6 +3,7 @@
 //! step workers to idle instead of sleeping.
 
 pub mod expiry;
+pub mod tracker;
 
 /// What one step of a worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,8 @@
 //! variants say so loudly and pass, unless `SLUICE_REQUIRE_POSTGRES=1` (CI) makes them fail.
 #![allow(dead_code)]
 
+pub mod evm;
+
 use std::io::Write;
 use std::sync::Arc;
 
@@ -190,6 +192,13 @@ impl Reply {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, sluice_server::config::Config::default()).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        config: sluice_server::config::Config,
+    ) -> Option<Self> {
         let db = TestDb::create(backend).await?;
         let store = sluice_server::store::connect(&db.url)
             .await
@@ -204,7 +213,7 @@ impl TestApp {
             .create_environment(&env, &token)
             .await
             .expect("create environment");
-        let state = AppState::new(store.clone(), Arc::new(clock.clone()));
+        let state = AppState::with_config(store.clone(), Arc::new(clock.clone()), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
@@ -213,6 +222,7 @@ impl TestApp {
             state.clone(),
             shutdown.clone(),
         ));
+        sluice_chain::ensure_tls();
         let http = reqwest::Client::builder().build().unwrap();
         Some(Self {
             base,

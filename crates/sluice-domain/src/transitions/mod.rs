@@ -25,10 +25,14 @@ pub enum Rejection {
     InvalidSessionToken,
     /// `403 flow_source_blocked`: screening hit the deny list.
     SourceBlocked,
+    /// `409 quote_expired`.
+    QuoteExpired,
+    /// `409 risk_not_cleared`.
+    RiskNotCleared,
 }
 
 impl Rejection {
-    fn invalid(observed: &Flow) -> Self {
+    pub(crate) fn invalid(observed: &Flow) -> Self {
         Self::InvalidTransition {
             execution: observed.execution_state,
             settlement: observed.settlement_state,
@@ -44,7 +48,7 @@ pub struct Transition {
     pub events: Vec<FlowEvent>,
 }
 
-fn transition(before: &Flow, mut after: Flow, now: Timestamp) -> Transition {
+pub(crate) fn transition(before: &Flow, mut after: Flow, now: Timestamp) -> Transition {
     after.updated_at = now;
     let events = axis_events(before, &after, now);
     Transition {
@@ -90,6 +94,7 @@ pub fn attach(
     }
     let mut next = current.clone();
     next.source = Some(input.request.source.clone());
+    next.quote = None;
     next.execution_state = ExecutionState::SourceAttached;
     next.risk_state = match input.request.source.source_type {
         SourceType::Wallet => RiskState::Cleared,
@@ -153,6 +158,9 @@ fn cancelled(current: &Flow) -> Flow {
     next
 }
 
+mod payment;
+
+pub use payment::*;
+
 #[cfg(test)]
-#[path = "transitions_tests.rs"]
 mod tests;

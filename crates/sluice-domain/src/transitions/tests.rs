@@ -22,7 +22,20 @@ fn flow(execution: ExecutionState, settlement: SettlementState, token: Option<To
         risk_state: RiskState::Unknown,
         source: None,
         quote_version: 0,
+        from_token: None,
+        to_address: None,
+        to_chain_id: None,
+        to_chain_name: None,
+        to_token: None,
+        quote: None,
+        tx_hash: None,
         settlement_tx_hash: None,
+        broadcasted_at: None,
+        source_confirmed_at: None,
+        confirmations: None,
+        settlement: None,
+        completed_at: None,
+        failure: None,
         expires_at: Timestamp(10_000),
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
@@ -94,7 +107,7 @@ proptest! {
             }
             Err(Rejection::InvalidSessionToken) => prop_assert!(allowed_state && !token_ok),
             Err(Rejection::SourceBlocked) => prop_assert!(allowed_state && token_ok && blocked),
-            Err(Rejection::NotFound) => prop_assert!(false, "attach never answers not found itself"),
+            Err(other) => prop_assert!(false, "attach never answers {:?}", other),
         }
     }
 

@@ -1,0 +1,176 @@
+//! Reading the bodies of P5 (quote), P6 (prepare) and P7 (broadcast). An empty body means `{}`.
+
+use serde_json::{Map, Value};
+
+use crate::money::check_amount;
+use crate::request::{FieldErrors, Fields, RequestError};
+use crate::state::FlowMode;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteRequest {
+    pub from_token_address: Option<String>,
+    pub from_chain_id: Option<String>,
+    /// A fraction: 0.005 is 0.5 %. Recorded for swaps; direct payments ignore it.
+    pub slippage: Option<f64>,
+    /// `deposit` mode only: the amount the payer chose.
+    pub amount: Option<String>,
+}
+
+pub fn parse_quote(
+    body: &Map<String, Value>,
+    mode: FlowMode,
+) -> Result<QuoteRequest, RequestError> {
+    let f = Fields::root(body);
+    let mut errors = FieldErrors::default();
+    let from_token_address = f.str("fromTokenAddress")?;
+    if from_token_address.is_some_and(|t| t.is_empty() || t.len() > 255) {
+        errors.push("fromTokenAddress", "too_long", "must be 1-255 characters");
+    }
+    let from_chain_id = f.str("fromChainId")?;
+    if from_chain_id.is_some_and(|c| !crate::chain::is_name(c, 50)) {
+        errors.push(
+            "fromChainId",
+            "pattern",
+            "must be 1-50 characters of the name pattern",
+        );
+    }
+    let slippage = match body.get("slippage").filter(|v| !v.is_null()) {
+        None => None,
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(_) => {
+            return Err(RequestError::Malformed(
+                "`slippage` must be a number".into(),
+            ));
+        }
+    };
+    if slippage.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+        errors.push(
+            "slippage",
+            "out_of_range",
+            "must be a fraction between 0 and 1",
+        );
+    }
+    let amount = f.str("amount")?;
+    match amount {
+        Some(_) if mode != FlowMode::Deposit => errors.push(
+            "amount",
+            "not_allowed_for_mode",
+            "only deposit flows let the payer choose the amount",
+        ),
+        Some(a) => {
+            if let Err(e) = check_amount(a) {
+                errors.push("amount", e.code(), e.message());
+            }
+        }
+        None => {}
+    }
+    errors.finish(|| QuoteRequest {
+        from_token_address: from_token_address.map(str::to_owned),
+        from_chain_id: from_chain_id.map(str::to_owned),
+        slippage,
+        amount: amount.map(str::to_owned),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrepareRequest {
+    pub assert_balance_for_gas_cost: bool,
+    pub assert_balance_for_transfer_amount: bool,
+}
+
+pub fn parse_prepare(body: &Map<String, Value>) -> Result<PrepareRequest, RequestError> {
+    let f = Fields::root(body);
+    Ok(PrepareRequest {
+        assert_balance_for_gas_cost: f.bool("assertBalanceForGasCost")?.unwrap_or(false),
+        assert_balance_for_transfer_amount: f
+            .bool("assertBalanceForTransferAmount")?
+            .unwrap_or(false),
+    })
+}
+
+/// P7's `txHash`: at most 4096 characters; for a wallet source on an EVM chain, `0x` + 64 hex
+/// digits (returned lower-cased).
+pub fn parse_broadcast(
+    body: &Map<String, Value>,
+    wallet_on_evm: bool,
+) -> Result<Option<String>, RequestError> {
+    let f = Fields::root(body);
+    let mut errors = FieldErrors::default();
+    let tx_hash = f.str("txHash")?;
+    match tx_hash {
+        None if wallet_on_evm => {
+            errors.push("txHash", "required", "is required for a wallet source")
+        }
+        Some(h) if h.len() > 4096 => {
+            errors.push("txHash", "too_long", "must be at most 4096 characters")
+        }
+        Some(h) if wallet_on_evm && !is_evm_tx_hash(h) => errors.push(
+            "txHash",
+            "pattern",
+            "must be 0x followed by 64 hex digits (an EVM transaction hash)",
+        ),
+        _ => {}
+    }
+    let normalized = tx_hash.map(|h| {
+        if wallet_on_evm {
+            h.to_ascii_lowercase()
+        } else {
+            h.to_owned()
+        }
+    });
+    errors.finish(|| normalized)
+}
+
+pub fn is_evm_tx_hash(h: &str) -> bool {
+    h.len() == 66 && h.starts_with("0x") && h[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::parse_object;
+
+    #[test]
+    fn quote_bodies() {
+        let body = parse_object(
+            br#"{"fromTokenAddress":"0x0","fromChainId":"1","slippage":0.005}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            parse_quote(&body, FlowMode::Payment).unwrap().slippage,
+            Some(0.005)
+        );
+        let body = parse_object(br#"{"amount":"5"}"#, true).unwrap();
+        assert!(
+            matches!(parse_quote(&body, FlowMode::Payment), Err(RequestError::Invalid(e)) if e[0].code == "not_allowed_for_mode")
+        );
+        assert_eq!(
+            parse_quote(&body, FlowMode::Deposit)
+                .unwrap()
+                .amount
+                .as_deref(),
+            Some("5")
+        );
+        let body = parse_object(br#"{"slippage":"0.5"}"#, true).unwrap();
+        assert!(matches!(
+            parse_quote(&body, FlowMode::Payment),
+            Err(RequestError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn broadcast_bodies() {
+        let hash = format!("0x{}", "Ab".repeat(32));
+        let body = parse_object(format!(r#"{{"txHash":"{hash}"}}"#).as_bytes(), true).unwrap();
+        assert_eq!(
+            parse_broadcast(&body, true).unwrap(),
+            Some(hash.to_ascii_lowercase())
+        );
+        let empty = parse_object(b"", true).unwrap();
+        assert!(parse_broadcast(&empty, true).is_err());
+        assert_eq!(parse_broadcast(&empty, false).unwrap(), None);
+        let short = parse_object(br#"{"txHash":"0x1234"}"#, true).unwrap();
+        assert!(parse_broadcast(&short, true).is_err());
+    }
+}

@@ -1,0 +1,44 @@
+//! The configured chains at run time: each EVM chain ID with its settings and RPC client.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sluice_chain::EvmRpc;
+
+use crate::config::{ChainConfig, Config};
+
+pub struct ChainRuntime {
+    pub config: ChainConfig,
+    pub rpc: EvmRpc,
+}
+
+#[derive(Default, Clone)]
+pub struct Chains {
+    by_chain_id: HashMap<String, Arc<ChainRuntime>>,
+}
+
+impl Chains {
+    pub fn from_config(config: &Config) -> Self {
+        let timeout = Duration::from_secs(config.tracker.rpc_timeout_secs);
+        let by_chain_id = config
+            .chains
+            .iter()
+            .map(|c| {
+                (
+                    c.chain_id.clone(),
+                    Arc::new(ChainRuntime {
+                        config: c.clone(),
+                        rpc: EvmRpc::new(&c.rpc_url, timeout),
+                    }),
+                )
+            })
+            .collect();
+        Self { by_chain_id }
+    }
+
+    /// The EVM chain with this chain ID, if configured.
+    pub fn evm(&self, chain_id: &str) -> Option<Arc<ChainRuntime>> {
+        self.by_chain_id.get(chain_id).cloned()
+    }
+}

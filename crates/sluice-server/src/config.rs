@@ -1,0 +1,250 @@
+//! The configuration file (`sluice serve --config PATH`, env `SLUICE_CONFIG`): chains and their
+//! RPC endpoints, prices, quote and tracker timings. Every setting has a default except the
+//! chains themselves; an invalid file stops start-up with a message naming the setting.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use sluice_domain::ChainName;
+use sluice_domain::address::parse_evm;
+use sluice_domain::chain::check_chain_id;
+use sluice_domain::money::parse_decimal;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub chains: Vec<ChainConfig>,
+    /// Static prices: `"ETH/USD" = "3000.00"` (currency per whole token).
+    #[serde(default)]
+    pub prices: BTreeMap<String, String>,
+    /// An HTTP price feed consulted when the static table has no price.
+    pub price_feed: Option<PriceFeedConfig>,
+    #[serde(default)]
+    pub quotes: QuoteConfig,
+    #[serde(default)]
+    pub tracker: TrackerConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    pub chain_name: String,
+    pub chain_id: String,
+    pub rpc_url: String,
+    /// Blocks a transaction needs (its own included) before it counts.
+    #[serde(default = "default_confirmations")]
+    pub confirmations: u64,
+    #[serde(default = "default_native_symbol")]
+    pub native_symbol: String,
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub address: String,
+    pub symbol: String,
+    pub decimals: u8,
+}
+
+/// A Coinbase-style spot price API: `GET {url}/v2/prices/{BASE}-{CURRENCY}/spot` answering
+/// `{"data": {"amount": "3000.12", "base": "ETH", "currency": "USD"}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceFeedConfig {
+    pub url: String,
+    #[serde(default = "default_price_ttl")]
+    pub cache_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteConfig {
+    /// How long a wallet quote holds before it must be renewed.
+    #[serde(default = "default_quote_ttl")]
+    pub ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackerConfig {
+    /// Pause between passes when nothing changed.
+    #[serde(default = "default_tracker_interval")]
+    pub interval_secs: u64,
+    /// A broadcast hash the chain has not shown within this long fails the flow.
+    #[serde(default = "default_not_found_after")]
+    pub not_found_after_secs: i64,
+    #[serde(default = "default_rpc_timeout")]
+    pub rpc_timeout_secs: u64,
+}
+
+fn default_confirmations() -> u64 {
+    2
+}
+fn default_native_symbol() -> String {
+    "ETH".into()
+}
+fn default_price_ttl() -> u64 {
+    30
+}
+fn default_quote_ttl() -> i64 {
+    60
+}
+fn default_tracker_interval() -> u64 {
+    2
+}
+fn default_not_found_after() -> i64 {
+    600
+}
+fn default_rpc_timeout() -> u64 {
+    10
+}
+
+impl Default for QuoteConfig {
+    fn default() -> Self {
+        Self {
+            ttl_secs: default_quote_ttl(),
+        }
+    }
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: default_tracker_interval(),
+            not_found_after_secs: default_not_found_after(),
+            rpc_timeout_secs: default_rpc_timeout(),
+        }
+    }
+}
+
+impl ChainConfig {
+    pub fn chain(&self) -> ChainName {
+        self.chain_name.parse().expect("validated at load")
+    }
+}
+
+impl Config {
+    pub fn load(path: &str) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config file {path}: {e}"))?;
+        Self::parse(&text).map_err(|e| format!("{path}: {e}"))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, chain) in self.chains.iter().enumerate() {
+            let at = format!("chains[{i}]");
+            let name: ChainName = chain
+                .chain_name
+                .parse()
+                .map_err(|()| format!("{at}.chain_name: unknown chain {:?}", chain.chain_name))?;
+            if !name.is_evm_family() {
+                return Err(format!(
+                    "{at}.chain_name: only EVM-family chains (EVM, ETH, TEMPO) can be configured today"
+                ));
+            }
+            check_chain_id(Some(name), &chain.chain_id)
+                .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
+            if !chain.rpc_url.starts_with("http://") && !chain.rpc_url.starts_with("https://") {
+                return Err(format!("{at}.rpc_url: must be an http(s) URL"));
+            }
+            if chain.confirmations == 0 {
+                return Err(format!("{at}.confirmations: must be at least 1"));
+            }
+            for (j, token) in chain.tokens.iter().enumerate() {
+                parse_evm(&token.address)
+                    .map_err(|why| format!("{at}.tokens[{j}].address: {why}"))?;
+            }
+            if self.chains[..i]
+                .iter()
+                .any(|c| c.chain_id == chain.chain_id)
+            {
+                return Err(format!(
+                    "{at}.chain_id: chain {} is configured twice",
+                    chain.chain_id
+                ));
+            }
+        }
+        for (pair, price) in &self.prices {
+            if pair
+                .split_once('/')
+                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
+            {
+                return Err(format!(
+                    "prices.{pair:?}: keys are \"SYMBOL/CURRENCY\", e.g. \"ETH/USD\""
+                ));
+            }
+            if parse_decimal(price).is_none_or(|(d, _)| d == 0) {
+                return Err(format!(
+                    "prices.{pair:?}: must be a positive decimal string"
+                ));
+            }
+        }
+        if self.quotes.ttl_secs < 1 {
+            return Err("quotes.ttl_secs: must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The configured EVM chain with this chain ID.
+    pub fn evm_chain(&self, chain_id: &str) -> Option<&ChainConfig> {
+        self.chains.iter().find(|c| c.chain_id == chain_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_shape_parses() {
+        let config = Config::parse(
+            r#"
+            [[chains]]
+            chain_name = "EVM"
+            chain_id = "31337"
+            rpc_url = "http://127.0.0.1:8545"
+            confirmations = 2
+            [[chains.tokens]]
+            address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+            symbol = "USDC"
+            decimals = 6
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.chains[0].tokens[0].decimals, 6);
+        assert_eq!(config.quotes.ttl_secs, 60);
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let bad = |text: &str, needle: &str| {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains(needle), "{e}");
+        };
+        bad(
+            "[[chains]]\nchain_name = \"SOL\"\nchain_id = \"1\"\nrpc_url = \"http://x\"",
+            "chains[0].chain_name",
+        );
+        bad(
+            "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"0x1\"\nrpc_url = \"http://x\"",
+            "chains[0].chain_id",
+        );
+        bad(
+            "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"ftp://x\"",
+            "chains[0].rpc_url",
+        );
+        bad("[prices]\n\"ETH\" = \"1\"", "prices");
+        bad("[prices]\n\"ETH/USD\" = \"-1\"", "prices");
+        bad("[quotes]\nttl_secs = 0", "quotes.ttl_secs");
+        bad("typo = 1", "unknown field");
+    }
+}

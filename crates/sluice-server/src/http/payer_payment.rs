@@ -1,0 +1,128 @@
+//! The payer's payment routes P5–P7, on the session token. Each follows the spec's order:
+//! the token (401) before the body (400/422) before anything about the flow, then the
+//! state-dependent checks, the chain work, and one guarded write through the lifecycle.
+
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::http::HeaderMap;
+use sluice_domain::payment_requests::{parse_broadcast, parse_prepare, parse_quote};
+use sluice_domain::request::parse_object;
+use sluice_domain::transitions::{self, authorize_session};
+use sluice_domain::{Flow, SourceType, TokenHash};
+
+use super::body::RawBody;
+use super::payer::{PayerContext, presented_token};
+use crate::error::{ApiError, ErrorCode};
+use crate::{AppState, lifecycle, quoting, signing};
+
+/// Loads the flow for a token route and checks the token: an unknown flow, a wrong token and
+/// a dead one are all the same 401.
+async fn authorized(
+    app: &AppState,
+    ctx: &PayerContext,
+    headers: &HeaderMap,
+) -> Result<(Flow, TokenHash), ApiError> {
+    let token = presented_token(headers).ok_or_else(ApiError::invalid_session_token)?;
+    let flow = app.store.flow(ctx.environment.id, ctx.flow_id).await?;
+    authorize_session(flow.as_ref(), &token, app.clock.now())?;
+    Ok((flow.expect("authorized"), token))
+}
+
+/// P5 `POST …/quote`.
+pub async fn quote(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<Flow>, ApiError> {
+    let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let request = parse_quote(&parse_object(&body, true)?, flow.mode)?;
+    let now = app.clock.now();
+    transitions::check_quote(Some(&flow), &token, now)?;
+    let plan = quoting::plan(&app, &flow, &request, now).await?;
+    let quoted = lifecycle::quote(
+        app.store.as_ref(),
+        ctx.environment.id,
+        ctx.flow_id,
+        token,
+        plan,
+        now,
+    )
+    .await??;
+    tracing::info!(flow.id = %quoted.id, quote.version = quoted.quote_version, "quoted");
+    Ok(Json(quoted.payer_view()))
+}
+
+/// P6 `POST …/prepare`.
+pub async fn prepare(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<Flow>, ApiError> {
+    let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let request = parse_prepare(&parse_object(&body, true)?)?;
+    let now = app.clock.now();
+    transitions::check_prepare(Some(&flow), &token, now).map_err(|rejection| {
+        let wallet = flow.source.as_ref().is_some_and(|s| s.source_type == SourceType::Wallet);
+        match ApiError::from(rejection) {
+            e if !wallet && e.code == ErrorCode::FlowInvalidTransition => ApiError {
+                message: "Only wallet sources sign a transaction; deposit-address and exchange payers send funds to the flow's deposit address.".into(),
+                ..e
+            },
+            e => e,
+        }
+    })?;
+    let chain_id = flow.to_chain_id.clone().unwrap_or_default();
+    let chain = app.chains.evm(&chain_id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::ChainNotConfigured,
+            format!("No RPC endpoint is configured for chain {chain_id}."),
+        )
+    })?;
+    let payload = signing::build(&chain, &flow, request).await?;
+    let prepared = lifecycle::prepare(
+        app.store.as_ref(),
+        ctx.environment.id,
+        ctx.flow_id,
+        token,
+        flow.quote_version,
+        payload,
+        now,
+    )
+    .await??;
+    tracing::info!(flow.id = %prepared.id, "signing payload prepared");
+    Ok(Json(prepared.payer_view()))
+}
+
+/// P7 `POST …/broadcast`.
+pub async fn broadcast(
+    State(app): State<AppState>,
+    Extension(ctx): Extension<PayerContext>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<Flow>, ApiError> {
+    let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let wallet = flow
+        .source
+        .as_ref()
+        .is_some_and(|s| s.source_type == SourceType::Wallet);
+    let evm = flow
+        .source
+        .as_ref()
+        .and_then(|s| s.from_chain_name)
+        .is_none_or(|c| c.is_evm_family());
+    let tx_hash = parse_broadcast(&parse_object(&body, true)?, wallet && evm)?;
+    let now = app.clock.now();
+    let broadcasted = lifecycle::broadcast(
+        app.store.as_ref(),
+        ctx.environment.id,
+        ctx.flow_id,
+        token,
+        tx_hash,
+        now,
+    )
+    .await??;
+    tracing::info!(flow.id = %broadcasted.id, tx.hash = broadcasted.tx_hash.as_deref().unwrap_or(""), "broadcast recorded");
+    Ok(Json(broadcasted.payer_view()))
+}

@@ -1,0 +1,267 @@
+//! Planning a direct quote (P5, spec §9): the payer pays in a token and on a chain that the
+//! flow settles in, so no swap is needed. Finds the settlement, converts `amount`/`currency`
+//! into token units, estimates the network fee, and returns the plan the lifecycle stores.
+
+use serde_json::json;
+use sluice_domain::flow::{Fees, FlowQuote, GasEstimate, Settlement, TokenInfo};
+use sluice_domain::money::{convert_at_price, format_units, to_base_units};
+use sluice_domain::payment_requests::QuoteRequest;
+use sluice_domain::transitions::QuotePlan;
+use sluice_domain::{Flow, FlowMode, SourceType, Timestamp};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::pricing::is_stablecoin_of;
+
+/// The zero address: the native token of an EVM chain.
+pub const NATIVE_TOKEN: &str = "0x0000000000000000000000000000000000000000";
+
+/// Gas a plain value transfer uses, and a typical ERC-20 `transfer`: for the fee estimate
+/// shown with a quote (prepare asks the chain for the real figure).
+const NATIVE_TRANSFER_GAS: u128 = 21_000;
+const TOKEN_TRANSFER_GAS: u128 = 65_000;
+
+fn same_token(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+pub fn is_native(settlement: &Settlement) -> bool {
+    settlement.is_native == Some(true) || same_token(&settlement.token_address, NATIVE_TOKEN)
+}
+
+fn field_error(field: &str, code: &'static str, message: &str) -> ApiError {
+    ApiError::validation(vec![sluice_domain::request::FieldError {
+        field: field.into(),
+        code,
+        message: message.into(),
+    }])
+}
+
+fn no_route(reason: String) -> ApiError {
+    ApiError::new(
+        ErrorCode::NoRoute,
+        "No route can pay this flow from that token and chain.",
+    )
+    .with_payload(json!({ "quoteFailures": [{ "provider": "direct", "reason": reason }] }))
+}
+
+/// Picks the settlement the payer's token and chain pay directly.
+fn pick_settlement<'a>(
+    flow: &'a Flow,
+    request: &QuoteRequest,
+    chain_id: &str,
+) -> Result<&'a Settlement, ApiError> {
+    let settlements = flow
+        .settlement_config
+        .as_ref()
+        .map(|c| c.settlements.as_slice())
+        .unwrap_or_default();
+    let on_chain: Vec<&Settlement> = settlements
+        .iter()
+        .filter(|s| s.chain_id == chain_id)
+        .collect();
+    let found = match &request.from_token_address {
+        Some(token) => on_chain
+            .iter()
+            .copied()
+            .find(|s| same_token(&s.token_address, token)),
+        None if on_chain.len() == 1 => Some(on_chain[0]),
+        None if on_chain.len() > 1 => {
+            return Err(field_error(
+                "fromTokenAddress",
+                "required",
+                "the flow settles in several tokens on this chain; name one",
+            ));
+        }
+        None => None,
+    };
+    found.ok_or_else(|| {
+        let token = request.from_token_address.as_deref().unwrap_or("any token");
+        if flow.disable_swaps {
+            ApiError::new(ErrorCode::SwapsDisabled, format!("Swaps are disabled for this flow and {token} on chain {chain_id} is not one of its settlements."))
+        } else {
+            no_route(format!("{token} on chain {chain_id} is not a settlement of this flow, and no swap provider is configured"))
+        }
+    })
+}
+
+/// The amount due in the token's smallest unit.
+async fn amount_due(
+    app: &AppState,
+    flow: &Flow,
+    amount: &str,
+    settlement: &Settlement,
+) -> Result<u128, ApiError> {
+    let (symbol, decimals) = (settlement.symbol.as_str(), settlement.token_decimals);
+    let too_large = || {
+        no_route(format!(
+            "{amount} {} does not fit in {symbol} units",
+            flow.currency
+        ))
+    };
+    if flow.currency.eq_ignore_ascii_case(symbol)
+        || (flow.peg_stablecoins && is_stablecoin_of(symbol, &flow.currency))
+    {
+        return to_base_units(amount, decimals).ok_or_else(too_large);
+    }
+    let price = app
+        .prices
+        .price(symbol, &flow.currency)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "price feed failed");
+            no_route(format!(
+                "the price of {symbol} in {} is unavailable right now",
+                flow.currency
+            ))
+        })?;
+    match price {
+        Some(price) => convert_at_price(amount, &price, decimals).ok_or_else(too_large),
+        None => Err(no_route(format!(
+            "no price of {symbol} in {} is configured",
+            flow.currency
+        ))),
+    }
+}
+
+/// The network fee for the transfer, best effort: a quote does not fail because the fee
+/// could not be estimated.
+async fn fee_estimate(
+    app: &AppState,
+    chain: &crate::chains::ChainRuntime,
+    native: bool,
+) -> Option<Fees> {
+    let gas_price = match chain.rpc.gas_price().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, chain.id = %chain.config.chain_id, "gas price unavailable; quoting without a fee estimate");
+            return None;
+        }
+    };
+    let wei = gas_price.saturating_mul(if native {
+        NATIVE_TRANSFER_GAS
+    } else {
+        TOKEN_TRANSFER_GAS
+    });
+    let native_value = format_units(wei, 18);
+    let symbol = chain.config.native_symbol.clone();
+    let usd_value = match app.prices.price(&symbol, "USD").await {
+        Ok(Some(price)) => sluice_domain::money::parse_decimal(&price).map(|(p, scale)| {
+            // wei × price / 10^(18 + scale), shown in cents.
+            let cents = wei.saturating_mul(p).saturating_mul(100) / 10u128.pow(18 + scale);
+            format_units(cents, 2)
+        }),
+        _ => None,
+    };
+    Some(Fees {
+        total_fee_usd: usd_value.clone(),
+        gas_estimate: Some(GasEstimate {
+            usd_value,
+            native_value: Some(native_value),
+            native_symbol: Some(symbol),
+        }),
+    })
+}
+
+pub async fn plan(
+    app: &AppState,
+    flow: &Flow,
+    request: &QuoteRequest,
+    now: Timestamp,
+) -> Result<QuotePlan, ApiError> {
+    let source = flow
+        .source
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid_request("the flow has no source"))?;
+    let chain_id = request
+        .from_chain_id
+        .clone()
+        .or_else(|| source.from_chain_id.clone())
+        .ok_or_else(|| {
+            field_error(
+                "fromChainId",
+                "required",
+                "the source names no chain; say which chain the payer pays on",
+            )
+        })?;
+    let settlement = pick_settlement(flow, request, &chain_id)?;
+    let destination = flow
+        .destination_config
+        .as_ref()
+        .and_then(|d| {
+            d.destinations
+                .iter()
+                .find(|d| d.chain_name == settlement.chain_name)
+        })
+        .ok_or_else(|| no_route(format!("no destination on {}", settlement.chain_name)))?;
+    let chain = (settlement.chain_name.is_evm_family())
+        .then(|| app.chains.evm(&chain_id))
+        .flatten()
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ChainNotConfigured,
+                format!(
+                    "No RPC endpoint is configured for {} chain {chain_id}.",
+                    settlement.chain_name
+                ),
+            )
+        })?;
+
+    let amount = match (&request.amount, flow.mode) {
+        (Some(chosen), FlowMode::Deposit) => {
+            let minimum = flow
+                .deposit_config
+                .as_ref()
+                .and_then(|d| d.minimum.as_deref());
+            if let Some(minimum) = minimum {
+                let (a, m) = (to_base_units(chosen, 18), to_base_units(minimum, 18));
+                if a < m {
+                    return Err(field_error(
+                        "amount",
+                        "out_of_range",
+                        &format!("must be at least the deposit minimum {minimum}"),
+                    ));
+                }
+            }
+            chosen.clone()
+        }
+        _ => flow.amount.clone(),
+    };
+    let units = amount_due(app, flow, &amount, settlement).await?;
+    let native = is_native(settlement);
+    let fees = fee_estimate(app, &chain, native).await;
+    let wallet = source.source_type == SourceType::Wallet;
+    // Deposit-address and exchange payers need minutes: their quote holds for the flow's life.
+    let expires_at = if wallet {
+        now.plus_seconds(app.config.quotes.ttl_secs)
+            .min(flow.expires_at)
+    } else {
+        flow.expires_at
+    };
+    let token_info = TokenInfo {
+        symbol: settlement.symbol.clone(),
+        decimals: settlement.token_decimals,
+        name: None,
+    };
+    let quote = FlowQuote {
+        version: 0,
+        from_amount: units.to_string(),
+        to_amount: units.to_string(),
+        fees,
+        estimated_time_sec: None,
+        signing_payload: None,
+        created_at: now,
+        expires_at,
+        from_token_info: Some(token_info.clone()),
+        to_token_info: Some(token_info),
+    };
+    Ok(QuotePlan {
+        quote,
+        from_chain_id: chain_id.clone(),
+        from_token: settlement.token_address.clone(),
+        to_address: destination.identifier.clone(),
+        to_chain_id: chain_id,
+        to_chain_name: settlement.chain_name,
+        to_token: settlement.token_address.clone(),
+    })
+}
