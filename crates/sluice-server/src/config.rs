@@ -225,6 +225,38 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_default_file_parses_to_the_defaults() {
+        let text = include_str!("../../../config/default.toml");
+        let config = Config::parse(text).unwrap();
+        let defaults = Config::default();
+        assert_eq!(config.quotes.ttl_secs, defaults.quotes.ttl_secs);
+        assert_eq!(config.tracker.interval_secs, defaults.tracker.interval_secs);
+        assert_eq!(
+            config.tracker.not_found_after_secs,
+            defaults.tracker.not_found_after_secs
+        );
+        assert_eq!(
+            config.tracker.rpc_timeout_secs,
+            defaults.tracker.rpc_timeout_secs
+        );
+        // The commented chain example is the documented shape.
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [[chains]]"))
+            .map(|l| {
+                l.trim_start_matches("# ")
+                    .split("  #")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+                    + "\n"
+            })
+            .collect();
+        let chains = Config::parse(&example).unwrap();
+        assert_eq!(chains.chains[0].tokens[0].symbol, "USDC");
+    }
+
+    #[test]
     fn errors_name_the_setting() {
         let bad = |text: &str, needle: &str| {
             let e = Config::parse(text).unwrap_err();

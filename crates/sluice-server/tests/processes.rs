@@ -315,3 +315,29 @@ async fn two_instances_on_one_postgres_leave_one_live_token() {
     assert_eq!(reply.status(), 200);
     drop((a.child, b.child));
 }
+
+#[tokio::test]
+async fn an_invalid_config_file_stops_start_up_naming_the_setting() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else {
+        return;
+    };
+    let path = std::env::temp_dir().join(format!("sluice-bad-{}.toml", uuid::Uuid::new_v4()));
+    let text = "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://x\"\nconfirmations = 0\n";
+    std::fs::write(&path, text).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            path.to_str().unwrap(),
+        ])
+        .env("SLUICE_DATABASE_URL", &db.url)
+        .output()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chains[0].confirmations"), "{err}");
+}
