@@ -221,3 +221,84 @@ fn wire_form_round_trips_and_omits_empty_optionals() {
     let payer = serde_json::to_value(f.payer_view()).unwrap();
     assert!(payer.get("memo").is_none());
 }
+
+fn plan() -> QuotePlan {
+    QuotePlan {
+        quote: crate::flow::FlowQuote {
+            version: 0,
+            from_amount: "1".into(),
+            to_amount: "1".into(),
+            fees: None,
+            estimated_time_sec: None,
+            signing_payload: None,
+            created_at: Timestamp(0),
+            expires_at: Timestamp(60_000),
+            from_token_info: None,
+            to_token_info: None,
+        },
+        from_chain_id: "1".into(),
+        from_token: "t".into(),
+        to_address: "d".into(),
+        to_chain_id: "1".into(),
+        to_chain_name: crate::ChainName::Evm,
+        to_token: "t".into(),
+    }
+}
+
+proptest! {
+    #[test]
+    fn quote_versions_only_grow(execution in execution_state(), versions in 0u64..5) {
+        let mut current = flow(execution, SettlementState::None, Some(LIVE));
+        current.source = Some(request(SourceType::Wallet).source);
+        current.quote_version = versions;
+        match quote(Some(&current), &LIVE, &plan(), Timestamp(1)) {
+            Ok(t) => {
+                prop_assert!(matches!(execution, ExecutionState::SourceAttached | ExecutionState::Quoted | ExecutionState::Signing));
+                prop_assert_eq!(t.flow.quote_version, versions + 1);
+                prop_assert_eq!(t.flow.quote.unwrap().version, versions + 1);
+                prop_assert_eq!(t.flow.execution_state, ExecutionState::Quoted);
+            }
+            Err(_) => prop_assert!(!matches!(execution, ExecutionState::SourceAttached | ExecutionState::Quoted | ExecutionState::Signing) || execution.is_final()),
+        }
+    }
+
+    #[test]
+    fn broadcast_follows_the_table(execution in execution_state(), source in prop::sample::select(vec![SourceType::Wallet, SourceType::Exchange, SourceType::DepositAddress]), same in any::<bool>()) {
+        let mut current = flow(execution, SettlementState::None, Some(LIVE));
+        current.source = Some(request(source).source);
+        current.tx_hash = Some("0xaa".into());
+        let hash = if same { "0xaa" } else { "0xbb" };
+        match broadcast(Some(&current), &LIVE, Some(hash), Timestamp(1)) {
+            Ok(t) if execution == ExecutionState::Broadcasted => {
+                prop_assert!(same);
+                prop_assert!(t.events.is_empty(), "a repeated hash emits nothing");
+            }
+            Ok(t) => {
+                prop_assert!(matches!((execution, source), (ExecutionState::Signing, SourceType::Wallet) | (ExecutionState::Quoted, SourceType::Exchange)));
+                prop_assert_eq!(t.flow.execution_state, ExecutionState::Broadcasted);
+                prop_assert_eq!(t.flow.broadcasted_at, Some(Timestamp(1)));
+            }
+            Err(_) => prop_assert!(source == SourceType::DepositAddress || !(execution == ExecutionState::Broadcasted && same)),
+        }
+    }
+
+    #[test]
+    fn verdicts_only_for_watched_flows(execution in execution_state()) {
+        let mut current = flow(execution, SettlementState::None, Some(LIVE));
+        current.tx_hash = Some("0xaa".into());
+        let watched = matches!(execution, ExecutionState::Broadcasted | ExecutionState::SourceDetected);
+        match settle(&current, 2, Timestamp(5)) {
+            Ok(t) => {
+                prop_assert!(watched);
+                prop_assert_eq!(t.flow.execution_state, ExecutionState::SourceConfirmed);
+                prop_assert_eq!(t.flow.settlement_state, SettlementState::Completed);
+                prop_assert_eq!(t.flow.settlement_tx_hash.as_deref(), Some("0xaa"));
+                prop_assert_eq!(t.flow.session_token_hash, None);
+                prop_assert_eq!(t.events.len(), 2, "one event per changed axis");
+            }
+            Err(_) => prop_assert!(!watched),
+        }
+        let failure = crate::flow::Failure { code: "x".into(), message: "m".into(), category: "payment".into(), stage: "s".into(), retryable: false, details: None };
+        prop_assert_eq!(fail(&current, failure, Timestamp(5)).is_ok(), watched);
+    }
+}
