@@ -146,7 +146,37 @@ both_backends!(
     transfers_that_do_not_pay_fail_the_flow,
     vanished_and_reorged_transactions_never_complete,
     quote_prepare_and_broadcast_rules,
+    an_rpc_outage_never_fails_a_flow,
 );
+
+/// A chain without EIP-1559 (anvil on the Berlin hardfork) gets a legacy `gasPrice`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chains_without_a_base_fee_get_a_legacy_gas_price() {
+    let Some(chain) = Anvil::start_with(&["--hardfork", "berlin"]).await else {
+        return;
+    };
+    let config = Config::parse(&format!(
+        "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"31337\"\nrpc_url = \"{}\"\n",
+        chain.url
+    ))
+    .unwrap();
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, config).await else {
+        return;
+    };
+    let tracker = SettlementTracker::new(app.state.clone());
+    let w = World {
+        app,
+        chain,
+        token: NATIVE.into(),
+        tracker,
+    };
+    let flow = w
+        .flow(NATIVE, "ETH", 18, json!({"amount": "1", "currency": "ETH"}))
+        .await;
+    let (_, evm) = w.prepared(&flow, NATIVE).await;
+    assert!(evm["gasPrice"].is_string(), "{evm}");
+    assert!(evm.get("maxFeePerGas").is_none() && evm.get("maxPriorityFeePerGas").is_none());
+}
 
 async fn pays_in_an_erc20_end_to_end(backend: Backend) {
     let Some(w) = world(backend).await else {
@@ -601,4 +631,35 @@ async fn quote_prepare_and_broadcast_rules(backend: Backend) {
     w.quote(&elsewhere, &session, json!({}))
         .await
         .assert_error(422, "chain_not_configured");
+}
+
+async fn an_rpc_outage_never_fails_a_flow(backend: Backend) {
+    let Some(w) = world(backend).await else {
+        return;
+    };
+    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
+    let (session, evm) = w.prepared(&flow, &w.token).await;
+    let hash = w
+        .chain
+        .send_raw(&sign(&Tx::from_payload(&evm), PAYER_KEY))
+        .await;
+    assert_eq!(w.broadcast(&flow, &session, &hash).await.status, 200);
+    // The node goes away for longer than the not-found window: the flow waits, it does not fail.
+    let World {
+        app,
+        chain,
+        tracker,
+        ..
+    } = w;
+    drop(chain);
+    app.clock.advance_seconds(3600);
+    assert_eq!(tracker.run_once().await.unwrap(), Step::Idle);
+    let view = app
+        .server(Method::GET, &format!("/flow/{flow}"), None)
+        .await
+        .body;
+    assert_eq!(
+        (view["executionState"].as_str(), view.get("failure")),
+        (Some("broadcasted"), None)
+    );
 }

@@ -41,6 +41,11 @@ fn anvil_binary() -> std::path::PathBuf {
 
 impl Anvil {
     pub async fn start() -> Option<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts anvil with extra command-line arguments (e.g. an older hardfork).
+    pub async fn start_with(extra: &[&str]) -> Option<Self> {
         let binary = anvil_binary();
         if !binary.exists() {
             if std::env::var("SLUICE_REQUIRE_ANVIL").is_ok_and(|v| v == "1" || v == "true") {
@@ -72,6 +77,7 @@ impl Anvil {
                     &CHAIN_ID.to_string(),
                     "--silent",
                 ])
+                .args(extra)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true)
