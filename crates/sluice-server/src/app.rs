@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chains::Chains;
 use crate::config::Config;
-use crate::http::{ops, payer, payer_flows, payer_payment, server_flows};
+use crate::http::{ops, payer, payer_flows, payer_payment, server_flows, webhooks};
 use crate::pricing::PriceSource;
+use crate::webhooks::WebhookKey;
 
 /// Bodies over 64 KiB are `413 payload_too_large` (spec §7).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub chains: Arc<Chains>,
     pub prices: Arc<PriceSource>,
+    pub webhook_key: WebhookKey,
 }
 
 impl AppState {
@@ -36,13 +38,21 @@ impl AppState {
     pub fn with_config(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
         let chains = Arc::new(Chains::from_config(&config));
         let prices = Arc::new(PriceSource::from_config(&config));
+        let webhook_key = WebhookKey::random();
         Self {
             store,
             clock,
             config: Arc::new(config),
             chains,
             prices,
+            webhook_key,
         }
+    }
+
+    /// The key webhook secrets are derived from; every instance must use the same one.
+    pub fn with_webhook_key(mut self, key: WebhookKey) -> Self {
+        self.webhook_key = key;
+        self
     }
 }
 
@@ -93,11 +103,36 @@ pub fn router(state: AppState) -> Router {
             get(server_flows::list),
         );
 
+    let webhook_routes = Router::new()
+        .route(
+            "/api/v0/server/{environment_id}/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/v0/server/{environment_id}/webhooks/deliveries/{id}/redeliver",
+            post(webhooks::redeliver),
+        );
+
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .merge(payer_routes)
         .merge(server_routes)
+        .merge(webhook_routes)
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::envelope_bare_errors))
         .layer(axum::middleware::from_fn(ops::log_request))

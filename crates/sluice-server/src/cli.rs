@@ -14,6 +14,8 @@ use sluice_store::{ApiTokenRecord, Environment, SCOPES, Store};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::webhooks::WebhookKey;
+use crate::workers::delivery::DeliveryWorker;
 use crate::workers::expiry::ExpirySweeper;
 use crate::workers::tracker::SettlementTracker;
 use crate::{AppState, origin, store};
@@ -122,7 +124,7 @@ pub async fn run(cli: Cli) -> CliResult {
     let store = store::connect(&cli.database_url).await?;
     let now = SystemClock.now();
     match cli.command {
-        Command::Serve(args) => serve(store, args).await,
+        Command::Serve(args) => serve(store, args, &cli.database_url).await,
         Command::Migrate => {
             eprintln!("migrations applied ({})", store.backend());
             Ok(())
@@ -166,7 +168,53 @@ fn new_token(env: EnvironmentId, scopes: Vec<String>, now: Timestamp) -> (ApiTok
     (record, minted.secret)
 }
 
-async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> CliResult {
+/// The webhook key, from `SLUICE_WEBHOOK_KEY`, else `webhooks.signing_key_file`, else (SQLite
+/// only) a key file beside the database, created on first start. Several instances on one
+/// PostgreSQL database must share one key, so PostgreSQL requires it to be configured.
+fn webhook_key(
+    config: &Config,
+    database_url: &str,
+) -> Result<WebhookKey, Box<dyn std::error::Error>> {
+    if let Ok(text) = std::env::var("SLUICE_WEBHOOK_KEY") {
+        return Ok(WebhookKey::parse(&text).map_err(|e| format!("SLUICE_WEBHOOK_KEY: {e}"))?);
+    }
+    let path = match (
+        &config.webhooks.signing_key_file,
+        database_url.strip_prefix("sqlite://"),
+    ) {
+        (Some(path), _) => std::path::PathBuf::from(path),
+        (None, Some(db)) => std::path::PathBuf::from(format!(
+            "{}.webhook-key",
+            db.split('?').next().unwrap_or(db)
+        )),
+        (None, None) => {
+            return Err("set SLUICE_WEBHOOK_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or webhooks.signing_key_file, the same on every instance".into());
+        }
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        return Ok(WebhookKey::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let key = WebhookKey::random();
+    write_private(&path, &key.encode())?;
+    eprintln!(
+        "Created the webhook key {} (keep it with the database; it signs every webhook).",
+        path.display()
+    );
+    Ok(key)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> CliResult {
     let now = SystemClock.now();
     let (env, token, secret) = new_environment("default", vec!["http://localhost:*".into()], now);
     if store.create_first_environment(&env, &token).await? {
@@ -179,7 +227,9 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> CliResult {
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
-    };
+    }
+    .with_env()?;
+    let webhook_key = webhook_key(&config, database_url)?;
     let tracker_interval = Duration::from_secs(config.tracker.interval_secs);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     eprintln!(
@@ -188,18 +238,23 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> CliResult {
         store.backend(),
         config.chains.len()
     );
-    let app = AppState::with_config(store, Arc::new(SystemClock), config);
+    let webhook_interval = Duration::from_secs(config.webhooks.worker_interval_secs);
+    let app =
+        AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
     let shutdown = CancellationToken::new();
     let expiry_interval = Duration::from_secs(args.expiry_interval_secs);
     let sweeper =
         tokio::spawn(ExpirySweeper::new(app.clone()).run(expiry_interval, shutdown.clone()));
     let tracker =
         tokio::spawn(SettlementTracker::new(app.clone()).run(tracker_interval, shutdown.clone()));
+    let deliveries =
+        tokio::spawn(DeliveryWorker::new(app.clone()).run(webhook_interval, shutdown.clone()));
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     crate::serve(listener, app, shutdown.clone()).await?;
     shutdown.cancel();
     sweeper.await?;
     tracker.await?;
+    deliveries.await?;
     eprintln!("sluice stopped");
     Ok(())
 }

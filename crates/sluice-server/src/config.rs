@@ -24,6 +24,56 @@ pub struct Config {
     pub quotes: QuoteConfig,
     #[serde(default)]
     pub tracker: TrackerConfig,
+    #[serde(default)]
+    pub webhooks: WebhookConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Delays before the 2nd, 3rd, … attempt; after the last, the delivery is failed.
+    #[serde(default = "default_retry_schedule")]
+    pub retry_schedule: Vec<String>,
+    /// One attempt's timeout.
+    #[serde(default = "default_webhook_timeout")]
+    pub request_timeout_secs: u64,
+    /// Pause of the delivery worker when nothing is due.
+    #[serde(default = "default_webhook_interval")]
+    pub worker_interval_secs: u64,
+    /// Allow endpoint URLs on loopback and private addresses (tests, private networks).
+    #[serde(default)]
+    pub allow_private_urls: bool,
+    /// File holding the webhook key (base64 of 32 bytes); SLUICE_WEBHOOK_KEY overrides it.
+    pub signing_key_file: Option<String>,
+}
+
+fn default_retry_schedule() -> Vec<String> {
+    ["15s", "1m", "10m", "1h", "1d"].map(str::to_owned).to_vec()
+}
+fn default_webhook_timeout() -> u64 {
+    15
+}
+fn default_webhook_interval() -> u64 {
+    1
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            retry_schedule: default_retry_schedule(),
+            request_timeout_secs: default_webhook_timeout(),
+            worker_interval_secs: default_webhook_interval(),
+            allow_private_urls: false,
+            signing_key_file: None,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The retry delays in seconds.
+    pub fn schedule(&self) -> Vec<i64> {
+        crate::webhooks::parse_schedule(&self.retry_schedule.join(",")).expect("validated at load")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +183,17 @@ impl Config {
         Self::parse(&text).map_err(|e| format!("{path}: {e}"))
     }
 
+    /// Applies `SLUICE_…` environment overrides of file settings.
+    pub fn with_env(mut self) -> Result<Self, String> {
+        if let Ok(schedule) = std::env::var("SLUICE_WEBHOOK_RETRY_SCHEDULE") {
+            crate::webhooks::parse_schedule(&schedule)
+                .map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+            self.webhooks.retry_schedule =
+                schedule.split(',').map(|s| s.trim().to_owned()).collect();
+        }
+        Ok(self)
+    }
+
     pub fn parse(text: &str) -> Result<Self, String> {
         let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
         config.validate()?;
@@ -188,6 +249,8 @@ impl Config {
                 ));
             }
         }
+        crate::webhooks::parse_schedule(&self.webhooks.retry_schedule.join(","))
+            .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }

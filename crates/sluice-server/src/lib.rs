@@ -15,6 +15,7 @@ pub mod pricing;
 pub mod quoting;
 pub mod signing;
 pub mod store;
+pub mod webhooks;
 pub mod workers;
 
 pub use app::{AppState, router, serve};

@@ -11,6 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sluice");
+/// base64 of 32 bytes, shared by every test instance.
+const TEST_WEBHOOK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 
 /// Runs a short-lived command; returns (success, stdout, stderr).
 async fn sluice(db: &str, args: &[&str]) -> (bool, String, String) {
@@ -35,10 +37,16 @@ struct Server {
 }
 
 async fn start_server(db: &str) -> Server {
+    start_server_with(db, &[]).await
+}
+
+async fn start_server_with(db: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("SLUICE_DATABASE_URL", db)
         .env("SLUICE_LOG", "warn")
+        .env("SLUICE_WEBHOOK_KEY", TEST_WEBHOOK_KEY)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -340,4 +348,173 @@ async fn an_invalid_config_file_stops_start_up_naming_the_setting() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chains[0].confirmations"), "{err}");
+}
+
+/// A config file that lets webhooks reach this machine's loopback receiver and retries fast.
+fn webhook_config() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("sluice-webhooks-{}.toml", uuid::Uuid::new_v4()));
+    let text = "[webhooks]\nallow_private_urls = true\nworker_interval_secs = 1\nrequest_timeout_secs = 2\nretry_schedule = [\"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\"]\n";
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Polls until `receiver` has at least `n` requests, for up to 20 s of real time (the
+/// delivery workers run in other processes, so they cannot be stepped from here).
+async fn wait_for(receiver: &Receiver, n: usize) {
+    for _ in 0..200 {
+        if receiver.count() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the receiver got {} of {n} webhooks", receiver.count());
+}
+
+async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut request = http.post(url).body(body.to_string());
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+both_backends!(a_crash_between_commit_and_delivery_loses_no_webhook);
+
+async fn a_crash_between_commit_and_delivery_loses_no_webhook(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let config = webhook_config();
+    let config_arg = config.to_str().unwrap().to_owned();
+    // The receiver's port is reserved but nothing listens yet: every attempt is refused.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut first = start_server_with(&db.url, &["--config", &config_arg]).await;
+    let created: Value = serde_json::from_str(&first.stdout).unwrap();
+    let (env, token) = (
+        created["environmentId"].as_str().unwrap().to_owned(),
+        created["apiToken"].as_str().unwrap().to_owned(),
+    );
+    let http = {
+        sluice_chain::ensure_tls();
+        reqwest::Client::new()
+    };
+    let endpoint = post(
+        &http,
+        format!("{}/api/v0/server/{env}/webhooks", first.base),
+        Some(&token),
+        json!({"url": format!("http://{addr}/hook")}),
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    let flow = post(
+        &http,
+        format!("{}/api/v0/server/{env}/flow/payment", first.base),
+        Some(&token),
+        flow_body(),
+    )
+    .await;
+    let id = flow["flow"]["id"].as_str().unwrap();
+    let attached = post(
+        &http,
+        format!("{}/api/v0/sdk/{env}/flow/{id}/source", first.base),
+        None,
+        wallet_source(),
+    )
+    .await;
+    assert!(attached["sessionToken"].is_string());
+    // The transitions are committed; kill the server before anything could be delivered.
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
+
+    let receiver = Receiver::start_on(tokio::net::TcpListener::bind(addr).await.unwrap()).await;
+    let _second = start_server_with(&db.url, &["--config", &config_arg]).await;
+    wait_for(&receiver, 3).await;
+    let _ = std::fs::remove_file(&config);
+    let received = receiver.received.lock().unwrap().clone();
+    let mut types: Vec<String> = received
+        .iter()
+        .map(|(_, b)| {
+            serde_json::from_str::<Value>(b).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        ["flow.execution.updated", "flow.risk.updated", "ping"]
+    );
+    for (headers, body) in &received {
+        // The full Standard Webhooks verification, timestamp tolerance included: this server
+        // runs on the real clock.
+        standardwebhooks::Webhook::new(&secret)
+            .unwrap()
+            .verify(body.as_bytes(), headers)
+            .expect("a valid signature");
+    }
+}
+
+/// Two `sluice serve` processes on one PostgreSQL database: every event delivered, none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_deliver_each_webhook_once() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let config = webhook_config();
+    let config_arg = config.to_str().unwrap().to_owned();
+    let receiver = Receiver::start().await;
+    let a = start_server_with(&db.url, &["--config", &config_arg]).await;
+    let b = start_server_with(&db.url, &["--config", &config_arg]).await;
+    let created: Value = serde_json::from_str(&a.stdout).unwrap();
+    let (env, token) = (
+        created["environmentId"].as_str().unwrap().to_owned(),
+        created["apiToken"].as_str().unwrap().to_owned(),
+    );
+    let http = {
+        sluice_chain::ensure_tls();
+        reqwest::Client::new()
+    };
+    post(
+        &http,
+        format!("{}/api/v0/server/{env}/webhooks", a.base),
+        Some(&token),
+        json!({"url": receiver.url}),
+    )
+    .await;
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let flow = post(
+            &http,
+            format!("{base}/api/v0/server/{env}/flow/payment"),
+            Some(&token),
+            flow_body(),
+        )
+        .await;
+        let id = flow["flow"]["id"].as_str().unwrap();
+        post(
+            &http,
+            format!("{base}/api/v0/sdk/{env}/flow/{id}/source"),
+            None,
+            wallet_source(),
+        )
+        .await;
+    }
+    let expected = 1 + 10 * 2;
+    wait_for(&receiver, expected).await;
+    // Give a would-be duplicate time to arrive before counting.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let _ = std::fs::remove_file(&config);
+    let ids: std::collections::HashSet<String> = receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), expected);
+    assert_eq!(receiver.count(), expected, "no webhook was delivered twice");
 }

@@ -107,6 +107,14 @@ pub(crate) async fn transition(
             .await
             .map_err(db)?;
     }
+    if !change.events.is_empty() {
+        let endpoints = crate::webhooks::live_endpoints(&mut tx, env).await?;
+        for event in &change.events {
+            for delivery in Delivery::fan_out(&endpoints, event) {
+                crate::webhooks::insert_delivery(&mut tx, &delivery).await?;
+            }
+        }
+    }
     tx.commit().await.map_err(db)?;
     let mut flow = change.flow;
     flow.revision = expected_revision + 1;

@@ -6,6 +6,7 @@
 
 mod codec;
 mod records;
+mod webhooks;
 
 pub use codec::*;
 
@@ -14,6 +15,7 @@ use sluice_domain::transitions::{Rejection, Transition};
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 
 pub use records::*;
+pub use webhooks::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -115,6 +117,55 @@ pub trait Store: Send + Sync + 'static {
 
     /// The outbox events of one flow, oldest first.
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>>;
+
+    // --- webhooks ------------------------------------------------------------------------
+
+    /// Stores a new endpoint and its `ping` delivery together.
+    async fn create_endpoint(&self, endpoint: &WebhookEndpoint, ping: &Delivery)
+    -> StoreResult<()>;
+
+    async fn endpoints(&self, env: EnvironmentId) -> StoreResult<Vec<WebhookEndpoint>>;
+
+    async fn endpoint(&self, env: EnvironmentId, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+
+    /// Replaces URL, event types, enabled flag and secret version.
+    async fn update_endpoint(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+
+    /// Deletes the endpoint; its pending deliveries are dropped. Returns whether it existed.
+    async fn delete_endpoint(&self, env: EnvironmentId, id: &str) -> StoreResult<bool>;
+
+    /// Leases up to `limit` due pending deliveries until `lease_until`; safe across instances
+    /// (a leased delivery is invisible to other claimers until its lease ends).
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Records an attempt and its outcome, releasing the lease.
+    async fn record_attempt(
+        &self,
+        delivery_id: &str,
+        attempt: &Attempt,
+        outcome: &AttemptOutcome,
+    ) -> StoreResult<()>;
+
+    /// An endpoint's deliveries, newest first, each with its attempts (oldest first).
+    async fn deliveries(
+        &self,
+        env: EnvironmentId,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<(Delivery, Vec<Attempt>)>>;
+
+    /// Puts a delivery back in the queue, due now. Returns it, or `None` if unknown.
+    async fn redeliver(
+        &self,
+        env: EnvironmentId,
+        delivery_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>>;
 
     // --- idempotency ---------------------------------------------------------------------
 

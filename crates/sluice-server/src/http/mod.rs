@@ -8,3 +8,4 @@ pub mod payer_flows;
 pub mod payer_payment;
 pub mod server_auth;
 pub mod server_flows;
+pub mod webhooks;

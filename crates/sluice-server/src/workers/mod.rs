@@ -2,6 +2,7 @@
 //! and says whether it found any; the loop around it only decides when to step again. Tests
 //! step workers to idle instead of sleeping.
 
+pub mod delivery;
 pub mod expiry;
 pub mod tracker;
 

@@ -116,7 +116,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".webhook-key"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
@@ -383,6 +383,83 @@ impl TestApp {
     pub async fn event_types(&self, flow: &str) -> Vec<String> {
         let events = self.store.flow_events(flow.parse().unwrap()).await.unwrap();
         events.into_iter().map(|e| e.event_type).collect()
+    }
+}
+
+/// A webhook receiver on a free port: records every request, answers with the status it is
+/// told to (200 by default), optionally with `Retry-After`.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub received: Arc<std::sync::Mutex<Vec<(reqwest::header::HeaderMap, String)>>>,
+    pub status: Arc<std::sync::atomic::AtomicU16>,
+    pub retry_after: Arc<std::sync::Mutex<Option<String>>>,
+    pub url: String,
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener).await
+    }
+
+    pub async fn start_on(listener: tokio::net::TcpListener) -> Self {
+        let receiver = Receiver {
+            url: format!("http://{}/hook", listener.local_addr().unwrap()),
+            ..Default::default()
+        };
+        receiver
+            .status
+            .store(200, std::sync::atomic::Ordering::SeqCst);
+        let state = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                |axum::extract::State(r): axum::extract::State<Receiver>,
+                 headers: axum::http::HeaderMap,
+                 body: String| async move {
+                    let mut map = reqwest::header::HeaderMap::new();
+                    for (k, v) in &headers {
+                        map.insert(
+                            reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(),
+                            reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+                        );
+                    }
+                    r.received.lock().unwrap().push((map, body));
+                    let status = axum::http::StatusCode::from_u16(
+                        r.status.load(std::sync::atomic::Ordering::SeqCst),
+                    )
+                    .unwrap();
+                    let mut response = axum::response::IntoResponse::into_response(status);
+                    if let Some(after) = r.retry_after.lock().unwrap().clone() {
+                        response
+                            .headers_mut()
+                            .insert("retry-after", after.parse().unwrap());
+                    }
+                    response
+                },
+            ),
+        );
+        tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await.unwrap() });
+        receiver
+    }
+
+    pub fn fail_with(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The parsed bodies received so far.
+    pub fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| serde_json::from_str(b).unwrap())
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
     }
 }
 

@@ -1,0 +1,283 @@
+//! Webhook endpoints (S6), authenticated by an API token with `webhook.write`: create (which
+//! sends a `ping`), list, get, update, delete, rotate the secret, list deliveries with their
+//! attempts, and redeliver one by hand. Secrets appear only in the answers to create and
+//! rotate.
+
+use std::net::IpAddr;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use sluice_domain::request::{FieldErrors, Fields, parse_object};
+use sluice_domain::{EnvironmentId, Timestamp};
+use sluice_store::{Attempt, Delivery, EVENT_TYPES, WebhookEndpoint};
+
+use super::body::RawBody;
+use super::server_auth::{authorize, parse_environment_id};
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+
+fn endpoint_json(e: &WebhookEndpoint) -> Value {
+    json!({"id": e.id, "url": e.url, "eventTypes": e.event_types, "enabled": e.enabled, "createdAt": e.created_at, "updatedAt": e.updated_at})
+}
+
+fn delivery_json(d: &Delivery, attempts: &[Attempt]) -> Value {
+    let attempts: Vec<Value> = attempts
+        .iter()
+        .map(|a| json!({"attemptedAt": a.attempted_at, "statusCode": a.status_code, "durationMs": a.duration_ms, "error": a.error}))
+        .collect();
+    json!({"id": d.id, "endpointId": d.endpoint_id, "eventId": d.event_id, "eventType": d.event_type, "status": d.status.as_str(),
+           "attempts": attempts, "nextAttemptAt": d.next_attempt_at, "createdAt": d.created_at})
+}
+
+async fn gate(
+    app: &AppState,
+    headers: &HeaderMap,
+    environment: &str,
+) -> Result<EnvironmentId, ApiError> {
+    let environment = parse_environment_id(environment)?;
+    authorize(app, headers, environment, "webhook.write").await?;
+    Ok(environment)
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "No such webhook endpoint or delivery in this environment.",
+    )
+}
+
+/// http(s), at most 2048 characters, and — unless the operator allows them — not a loopback,
+/// private or link-local address (a guard against using webhooks to reach internal services).
+fn check_url(url: &str, allow_private: bool, errors: &mut FieldErrors) {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    let host = host.map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h));
+    let hostname = host.map(|h| {
+        if h.starts_with('[') {
+            h.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+        } else {
+            h.split(':').next().unwrap_or_default()
+        }
+    });
+    match hostname {
+        None | Some("") => errors.push(
+            "url",
+            "pattern",
+            "must be an http:// or https:// URL with a host",
+        ),
+        Some(_) if url.len() > 2048 || url.chars().any(char::is_whitespace) => errors.push(
+            "url",
+            "pattern",
+            "must be at most 2048 characters without spaces",
+        ),
+        Some(h) if !allow_private && is_private(h) => errors.push(
+            "url",
+            "not_allowed",
+            "loopback and private addresses are refused (webhooks.allow_private_urls)",
+        ),
+        Some(_) => {}
+    }
+}
+
+fn is_private(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        Err(_) => false,
+    }
+}
+
+/// Reads `url`, `eventTypes` and `enabled` into `endpoint`; `creating` makes `url` required.
+fn apply_body(
+    app: &AppState,
+    body: &[u8],
+    endpoint: &mut WebhookEndpoint,
+    creating: bool,
+) -> Result<(), ApiError> {
+    let map = parse_object(body, !creating)?;
+    let f = Fields::root(&map);
+    let mut errors = FieldErrors::default();
+    match f.str("url")? {
+        Some(url) => {
+            check_url(url, app.config.webhooks.allow_private_urls, &mut errors);
+            endpoint.url = url.to_owned();
+        }
+        None if creating => errors.push("url", "required", "is required"),
+        None => {}
+    }
+    if map.contains_key("eventTypes") {
+        let types = f.strings("eventTypes")?;
+        for (i, t) in types.iter().flatten().enumerate() {
+            if !EVENT_TYPES.contains(t) {
+                errors.push(
+                    format!("eventTypes[{i}]"),
+                    "invalid_enum",
+                    format!("must be one of: {}", EVENT_TYPES.join(", ")),
+                );
+            }
+        }
+        endpoint.event_types = types.map(|t| t.into_iter().map(str::to_owned).collect());
+    }
+    if let Some(enabled) = f.bool("enabled")? {
+        endpoint.enabled = enabled;
+    }
+    errors.finish(|| ()).map_err(ApiError::from)
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Path(environment): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    let now = app.clock.now();
+    let mut endpoint = WebhookEndpoint {
+        id: sluice_domain::FlowId::new_random().to_string(),
+        environment_id: environment,
+        url: String::new(),
+        event_types: None,
+        enabled: true,
+        secret_version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    apply_body(&app, &body, &mut endpoint, true)?;
+    let ping_id = sluice_domain::FlowId::new_random().to_string();
+    let ping = json!({"type": "ping", "timestamp": now, "data": {"endpointId": endpoint.id, "environmentId": environment}});
+    let delivery = Delivery::new(&endpoint, ping_id, "ping", ping.to_string(), now);
+    app.store.create_endpoint(&endpoint, &delivery).await?;
+    tracing::info!(env.id = %environment, webhook.id = %endpoint.id, "webhook endpoint created");
+    let mut answer = endpoint_json(&endpoint);
+    answer["secret"] = json!(
+        app.webhook_key
+            .endpoint_secret(&endpoint.id, endpoint.secret_version)
+    );
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    Path(environment): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    let endpoints: Vec<Value> = app
+        .store
+        .endpoints(environment)
+        .await?
+        .iter()
+        .map(endpoint_json)
+        .collect();
+    Ok(Json(json!({ "webhooks": endpoints })))
+}
+
+async fn load(
+    app: &AppState,
+    environment: EnvironmentId,
+    id: &str,
+) -> Result<WebhookEndpoint, ApiError> {
+    app.store
+        .endpoint(environment, id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    Ok(Json(endpoint_json(&load(&app, environment, &id).await?)))
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    let mut endpoint = load(&app, environment, &id).await?;
+    apply_body(&app, &body, &mut endpoint, false)?;
+    endpoint.updated_at = app.clock.now();
+    app.store.update_endpoint(&endpoint).await?;
+    Ok(Json(endpoint_json(&endpoint)))
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    if !app.store.delete_endpoint(environment, &id).await? {
+        return Err(not_found());
+    }
+    Ok(Json(json!({ "id": id, "deleted": true })))
+}
+
+pub async fn rotate_secret(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    let mut endpoint = load(&app, environment, &id).await?;
+    endpoint.secret_version += 1;
+    endpoint.updated_at = app.clock.now();
+    app.store.update_endpoint(&endpoint).await?;
+    let mut answer = endpoint_json(&endpoint);
+    answer["secret"] = json!(
+        app.webhook_key
+            .endpoint_secret(&endpoint.id, endpoint.secret_version)
+    );
+    Ok(Json(answer))
+}
+
+pub async fn deliveries(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    load(&app, environment, &id).await?;
+    let deliveries: Vec<Value> = app
+        .store
+        .deliveries(environment, &id, 100)
+        .await?
+        .iter()
+        .map(|(d, a)| delivery_json(d, a))
+        .collect();
+    Ok(Json(json!({ "deliveries": deliveries })))
+}
+
+pub async fn redeliver(
+    State(app): State<AppState>,
+    Path((environment, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let environment = gate(&app, &headers, &environment).await?;
+    let now: Timestamp = app.clock.now();
+    let delivery = app
+        .store
+        .redeliver(environment, &id, now)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(delivery_json(&delivery, &[])))
+}
