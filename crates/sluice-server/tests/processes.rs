@@ -348,6 +348,16 @@ async fn an_invalid_config_file_stops_start_up_naming_the_setting() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chains[0].confirmations"), "{err}");
+
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SLUICE_DATABASE_URL", &db.url)
+        .env("SLUICE_WEBHOOK_RETRY_SCHEDULE", "15s,soon")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLUICE_WEBHOOK_RETRY_SCHEDULE"));
 }
 
 /// A config file that lets webhooks reach this machine's loopback receiver and retries fast.
