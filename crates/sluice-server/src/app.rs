@@ -14,6 +14,7 @@ use crate::chains::Chains;
 use crate::config::Config;
 use crate::http::{ops, payer, payer_flows, payer_payment, server_flows, webhooks};
 use crate::pricing::PriceSource;
+use crate::rate_limit::RateLimits;
 use crate::webhooks::WebhookKey;
 
 /// Bodies over 64 KiB are `413 payload_too_large` (spec §7).
@@ -27,6 +28,7 @@ pub struct AppState {
     pub chains: Arc<Chains>,
     pub prices: Arc<PriceSource>,
     pub webhook_key: WebhookKey,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
         let chains = Arc::new(Chains::from_config(&config));
         let prices = Arc::new(PriceSource::from_config(&config));
         let webhook_key = WebhookKey::random();
+        let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
         Self {
             store,
             clock,
@@ -46,6 +49,7 @@ impl AppState {
             chains,
             prices,
             webhook_key,
+            rate_limits,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Config {
     pub tracker: TrackerConfig,
     #[serde(default)]
     pub webhooks: WebhookConfig,
+    #[serde(default)]
+    pub rate_limit: crate::rate_limit::RateLimitConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +187,17 @@ impl Config {
 
     /// Applies `SLUICE_…` environment overrides of file settings.
     pub fn with_env(mut self) -> Result<Self, String> {
+        if let Ok(enabled) = std::env::var("SLUICE_RATE_LIMIT_ENABLED") {
+            self.rate_limit.enabled = match enabled.trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => {
+                    return Err(format!(
+                        "SLUICE_RATE_LIMIT_ENABLED: {other:?} is not true or false"
+                    ));
+                }
+            };
+        }
         if let Ok(schedule) = std::env::var("SLUICE_WEBHOOK_RETRY_SCHEDULE") {
             crate::webhooks::parse_schedule(&schedule)
                 .map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
@@ -251,6 +264,7 @@ impl Config {
         }
         crate::webhooks::parse_schedule(&self.webhooks.retry_schedule.join(","))
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
+        self.rate_limit.validate()?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }

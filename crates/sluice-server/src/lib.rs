@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod origin;
 pub mod pricing;
 pub mod quoting;
+pub mod rate_limit;
 pub mod signing;
 pub mod store;
 pub mod webhooks;

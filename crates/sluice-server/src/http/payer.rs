@@ -4,9 +4,10 @@
 //! answers CORS preflights itself and adds the CORS headers to every other answer, success or
 //! error, so the browser can read it.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -52,7 +53,10 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
             .into_response();
         }
     }
-    let mut response = if req.method() == Method::OPTIONS {
+    let limited = rate_limited(&app, &req, flow_id);
+    let mut response = if let Some(response) = limited {
+        response
+    } else if req.method() == Method::OPTIONS {
         preflight()
     } else {
         req.extensions_mut().insert(PayerContext {
@@ -71,6 +75,50 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
         );
     }
     response
+}
+
+/// The client's address: the connection's peer, or with `trust_forwarded_for` the right-most
+/// `X-Forwarded-For` entry (the one the operator's own proxy appended).
+fn client_address(app: &AppState, req: &Request) -> Option<IpAddr> {
+    if app.rate_limits.trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        if let Some(ip) = forwarded
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// `429 rate_limited` with `Retry-After` when the client, or (for attach) the flow, is over
+/// its limit.
+fn rate_limited(app: &AppState, req: &Request, flow_id: FlowId) -> Option<Response> {
+    let client = client_address(app, req).map_or(Ok(()), |ip| app.rate_limits.check_client(ip));
+    let attach = req.method() == Method::POST && req.uri().path().ends_with("/source");
+    let verdict = client.and_then(|()| {
+        if attach {
+            app.rate_limits.check_flow(flow_id)
+        } else {
+            Ok(())
+        }
+    });
+    let wait = verdict.err()?;
+    let mut response = ApiError::new(
+        ErrorCode::RateLimited,
+        format!("Too many requests; retry in {wait} s."),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+    Some(response)
 }
 
 fn preflight() -> Response {

@@ -191,8 +191,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// A server with rate limits off (as for benchmarks), so that tests can hammer it.
     pub async fn spawn(backend: Backend) -> Option<Self> {
-        Self::spawn_with(backend, sluice_server::config::Config::default()).await
+        let mut config = sluice_server::config::Config::default();
+        config.rate_limit.enabled = false;
+        Self::spawn_with(backend, config).await
     }
 
     pub async fn spawn_with(
