@@ -528,3 +528,125 @@ async fn two_instances_on_one_postgres_deliver_each_webhook_once() {
     assert_eq!(ids.len(), expected);
     assert_eq!(receiver.count(), expected, "no webhook was delivered twice");
 }
+
+/// Everything a server logs, even at debug level, for a run that handles every kind of secret:
+/// none of them appears. And SIGTERM finishes in-flight work and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_logs_and_sigterm_exits_cleanly() {
+    let Some(db) = TestDb::create(Backend::Sqlite).await else {
+        return;
+    };
+    let config = webhook_config();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .env("SLUICE_DATABASE_URL", &db.url)
+        .env("SLUICE_LOG", "debug")
+        .env("SLUICE_LOG_FORMAT", "json")
+        .env("SLUICE_WEBHOOK_KEY", TEST_WEBHOOK_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let _ = tx.send(line);
+        }
+    });
+    let mut logs = Vec::new();
+    let base = loop {
+        let line = rx.recv().await.expect("listening line");
+        logs.push(line.clone());
+        if let Some(rest) = line.strip_prefix("sluice listening on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let created: Value = serde_json::from_str(&out.next_line().await.unwrap().unwrap()).unwrap();
+    let (env, token) = (
+        created["environmentId"].as_str().unwrap().to_owned(),
+        created["apiToken"].as_str().unwrap().to_owned(),
+    );
+    let receiver = Receiver::start().await;
+    let http = {
+        sluice_chain::ensure_tls();
+        reqwest::Client::new()
+    };
+    let endpoint = post(
+        &http,
+        format!("{base}/api/v0/server/{env}/webhooks"),
+        Some(&token),
+        json!({"url": receiver.url}),
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    let flow = post(
+        &http,
+        format!("{base}/api/v0/server/{env}/flow/payment"),
+        Some(&token),
+        flow_body(),
+    )
+    .await;
+    let id = flow["flow"]["id"].as_str().unwrap();
+    let attached = post(
+        &http,
+        format!("{base}/api/v0/sdk/{env}/flow/{id}/source"),
+        None,
+        wallet_source(),
+    )
+    .await;
+    let session = attached["sessionToken"].as_str().unwrap().to_owned();
+    let reply = http
+        .post(format!("{base}/api/v0/sdk/{env}/flow/{id}/cancel"))
+        .header("x-dynamic-flow-session-token", &session)
+        .header("x-request-id", "req-from-the-test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.headers()["x-request-id"], "req-from-the-test");
+    wait_for(&receiver, 4).await;
+
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "SIGTERM exits 0, got {status}");
+    while let Ok(line) = rx.try_recv() {
+        logs.push(line);
+    }
+    let _ = std::fs::remove_file(&config);
+    let all = logs.join("\n");
+    assert!(
+        all.contains("req-from-the-test"),
+        "log lines carry the request ID"
+    );
+    assert!(all.contains("shutting down"), "{all}");
+    for secret in [
+        token.as_str(),
+        &token[4..],
+        session.as_str(),
+        &session[4..],
+        secret.as_str(),
+        &secret[6..],
+        TEST_WEBHOOK_KEY,
+    ] {
+        assert!(!all.contains(secret), "a secret reached the logs");
+    }
+}

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use tracing::Instrument;
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -49,22 +51,45 @@ pub async fn envelope_bare_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, body)
 }
 
+/// A request ID for every request: the caller's `x-request-id` when it is a sane token,
+/// else a fresh one. It is echoed in the answer and carried by every log line of the request.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
 /// One line per request: method, route template (never the query, never a header), status,
-/// latency. Path IDs are not secrets; tokens only travel in headers, which are never logged.
+/// latency, inside a span holding the request ID. Path IDs are not secrets; tokens only travel
+/// in headers, which are never logged.
 pub async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let id = request_id(&req);
     let method = req.method().clone();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
-    let response = next.run(req).await;
-    tracing::info!(
-        http.method = %method,
-        http.route = route.as_deref().unwrap_or("<unmatched>"),
-        http.status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let span = tracing::info_span!("request", request.id = %id);
+    let mut response = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            http.method = %method,
+            http.route = route.as_deref().unwrap_or("<unmatched>"),
+            http.status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
 }
