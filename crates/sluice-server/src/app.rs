@@ -38,6 +38,7 @@ impl AppState {
     }
 
     pub fn with_config(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        crate::metrics::handle();
         let chains = Arc::new(Chains::from_config(&config));
         let prices = Arc::new(PriceSource::from_config(&config));
         let webhook_key = WebhookKey::random();
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(crate::metrics::render))
         .merge(payer_routes)
         .merge(server_routes)
         .merge(webhook_routes)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod metrics;
 pub mod origin;
 pub mod pricing;
 pub mod quoting;

@@ -16,7 +16,38 @@ both_backends!(
     server_cancel_only_from_initiated,
     list_paginates_newest_first_and_filters_as_reads_show,
     unknown_routes_and_methods_answer_the_envelope,
+    metrics_are_exported_in_prometheus_text,
 );
+
+async fn metrics_are_exported_in_prometheus_text(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let flow = app.create_flow().await;
+    app.attach_wallet(&flow).await;
+    app.create_flow().await;
+    let reply = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        reply.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = reply.text().await.unwrap();
+    for needle in [
+        "sluice_http_requests_total{route=\"/api/v0/server/{environment_id}/flow/{segment}\",method=\"POST\",status=\"201\"}",
+        "sluice_http_request_duration_seconds_bucket{",
+        "sluice_flows{execution_state=\"initiated\"} 1",
+        "sluice_flows{execution_state=\"source_attached\"} 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}
 
 async fn create_answers_the_exact_flow_shape(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

@@ -266,6 +266,23 @@ impl Store for PostgresStore {
         flows::watched(&self.pool, limit).await
     }
 
+    async fn count_flows_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT execution_state, COUNT(*) AS n FROM flows GROUP BY execution_state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("execution_state").map_err(db)?,
+                    r.try_get("n").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
         flows::events(&self.pool, id).await
     }

@@ -289,6 +289,23 @@ impl Store for SqliteStore {
         flows::watched(&self.reader, limit).await
     }
 
+    async fn count_flows_by_state(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT execution_state, COUNT(*) AS n FROM flows GROUP BY execution_state",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("execution_state").map_err(db)?,
+                    r.try_get("n").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>> {
         flows::events(&self.reader, id).await
     }

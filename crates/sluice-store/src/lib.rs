@@ -115,6 +115,9 @@ pub trait Store: Send + Sync + 'static {
     /// least recently updated first, across environments.
     async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>>;
 
+    /// How many flows are stored in each execution state (for metrics).
+    async fn count_flows_by_state(&self) -> StoreResult<Vec<(String, i64)>>;
+
     /// The outbox events of one flow, oldest first.
     async fn flow_events(&self, id: FlowId) -> StoreResult<Vec<StoredEvent>>;
 

@@ -79,6 +79,18 @@ pub async fn log_request(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned());
     let span = tracing::info_span!("request", request.id = %id);
     let mut response = next.run(req).instrument(span.clone()).await;
+    let (route_label, status) = (
+        route.clone().unwrap_or_else(|| "<unmatched>".into()),
+        response.status().as_u16().to_string(),
+    );
+    let labels = [
+        ("route", route_label),
+        ("method", method.to_string()),
+        ("status", status),
+    ];
+    metrics::counter!("sluice_http_requests_total", &labels).increment(1);
+    metrics::histogram!("sluice_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             http.method = %method,

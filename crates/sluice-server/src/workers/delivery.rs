@@ -45,6 +45,7 @@ impl DeliveryWorker {
     }
 
     pub async fn run_once(&self) -> Result<Step, StoreError> {
+        crate::metrics::worker_stepped("webhook_delivery");
         let now = self.app.clock.now();
         // A leased delivery whose worker died is retried once the lease ends: long enough for
         // the attempt's own timeout, short enough that a restart resumes promptly.
@@ -90,6 +91,12 @@ impl DeliveryWorker {
         };
         let succeeded = sent.status.is_some_and(|s| (200..300).contains(&s));
         let outcome = self.outcome(delivery, &sent, succeeded, attempted_at);
+        let label = match outcome.status {
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Pending => "retry",
+            DeliveryStatus::Failed => "failed",
+        };
+        metrics::counter!("sluice_webhook_attempts_total", "outcome" => label).increment(1);
         let attempt = Attempt {
             attempted_at,
             status_code: sent.status.map(i32::from),

@@ -23,6 +23,7 @@ impl ExpirySweeper {
     }
 
     pub async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        crate::metrics::worker_stepped("expiry_sweeper");
         let now = self.app.clock.now();
         let store = self.app.store.as_ref();
         let due = store.overdue_flows(now, BATCH).await?;

@@ -48,6 +48,7 @@ impl SettlementTracker {
     }
 
     pub async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        crate::metrics::worker_stepped("settlement_tracker");
         let flows = self.app.store.watched_flows(BATCH).await?;
         let mut decided = 0;
         for flow in flows {
@@ -66,6 +67,7 @@ impl SettlementTracker {
             };
             if let Ok(flow) = outcome {
                 decided += 1;
+                metrics::counter!("sluice_settlement_verdicts_total", "state" => flow.execution_state.as_str()).increment(1);
                 tracing::info!(flow.id = %flow.id, flow.state = %flow.execution_state, "settlement verdict recorded");
             }
         }
