@@ -4,9 +4,9 @@ use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::*;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
 
-use crate::{SqliteStore, db, idempotency};
+use crate::{db, idempotency};
 
 const COLUMNS: &str = "environment_id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, revision, doc";
 
@@ -45,12 +45,12 @@ pub(crate) async fn load(
     row.as_ref().map(flow_from_row).transpose()
 }
 
-pub(crate) async fn insert_flow(
-    store: &SqliteStore,
+/// Inserts a new flow (and the idempotent answer announcing it) inside the caller's transaction.
+pub(crate) async fn insert_in(
+    conn: &mut SqliteConnection,
     flow: &Flow,
     answer: Option<&IdempotentAnswer>,
 ) -> StoreResult<()> {
-    let mut tx = store.write().await?;
     sqlx::query(
         "INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state, session_token_hash, \
          expires_at, created_at, updated_at, revision, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)",
@@ -66,22 +66,23 @@ pub(crate) async fn insert_flow(
     .bind(flow.created_at.0)
     .bind(flow.updated_at.0)
     .bind(encode_flow_doc(flow))
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(db)?;
     if let Some(answer) = answer {
-        idempotency::complete(&mut tx, answer).await?;
+        idempotency::complete(conn, answer).await?;
     }
-    tx.commit().await.map_err(db)
+    Ok(())
 }
 
-pub(crate) async fn transition(
-    store: &SqliteStore,
+/// Runs `op` against the flow and writes its change, inside the caller's transaction (the
+/// group-commit batch, see `batch.rs`).
+pub(crate) async fn apply_transition(
+    tx: &mut SqliteConnection,
     env: EnvironmentId,
     id: FlowId,
     op: FlowOp,
 ) -> StoreResult<Result<Flow, Rejection>> {
-    let mut tx = store.write().await?;
     let row = sqlx::query(SELECT_ONE)
         .bind(id.to_string())
         .bind(env.to_string())
@@ -94,7 +95,7 @@ pub(crate) async fn transition(
         Err(rejection) => return Ok(Err(rejection)),
     };
     let expected_revision = current.map_or(-1, |f| f.revision);
-    write_change(&mut tx, &change.flow, expected_revision).await?;
+    write_change(tx, &change.flow, expected_revision).await?;
     for event in &change.events {
         sqlx::query("INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(event.id.to_string())
@@ -108,14 +109,13 @@ pub(crate) async fn transition(
             .map_err(db)?;
     }
     if !change.events.is_empty() {
-        let endpoints = crate::webhooks::live_endpoints(&mut tx, env).await?;
+        let endpoints = crate::webhooks::live_endpoints(tx, env).await?;
         for event in &change.events {
             for delivery in Delivery::fan_out(&endpoints, event) {
-                crate::webhooks::insert_delivery(&mut tx, &delivery).await?;
+                crate::webhooks::insert_delivery(tx, &delivery).await?;
             }
         }
     }
-    tx.commit().await.map_err(db)?;
     let mut flow = change.flow;
     flow.revision = expected_revision + 1;
     Ok(Ok(flow))
@@ -124,7 +124,7 @@ pub(crate) async fn transition(
 /// The guarded write: it only lands on the revision that was read, so even a bug that
 /// skipped the lock could not overwrite a concurrent change.
 async fn write_change(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     flow: &Flow,
     expected_revision: i64,
 ) -> StoreResult<()> {
@@ -141,7 +141,7 @@ async fn write_change(
     .bind(encode_flow_doc(flow))
     .bind(flow.id.to_string())
     .bind(expected_revision)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map_err(db)?;
     if done.rows_affected() == 1 {

@@ -62,7 +62,7 @@ pub(crate) async fn claim(store: &SqliteStore, c: &IdempotencyClaim) -> StoreRes
 }
 
 pub(crate) async fn complete(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut sqlx::SqliteConnection,
     a: &IdempotentAnswer,
 ) -> StoreResult<()> {
     sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?4, body = ?5 WHERE environment_id = ?1 AND path = ?2 AND key = ?3")
@@ -71,7 +71,7 @@ pub(crate) async fn complete(
         .bind(&a.key.key)
         .bind(i64::from(a.status))
         .bind(&a.body)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
     Ok(())

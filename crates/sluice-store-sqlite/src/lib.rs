@@ -4,6 +4,7 @@
 //! Every answered write is durable on power loss: WAL with `synchronous=FULL`.
 #![forbid(unsafe_code)]
 
+mod batch;
 mod flows;
 mod idempotency;
 mod webhooks;
@@ -20,6 +21,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+fn closed() -> StoreError {
+    StoreError::Database(Box::new(std::io::Error::other(
+        "the SQLite writer task has stopped",
+    )))
+}
+
 pub(crate) fn db(e: sqlx::Error) -> StoreError {
     StoreError::Database(Box::new(e))
 }
@@ -28,6 +35,8 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 pub struct SqliteStore {
     writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    /// The group-commit writer for flow writes (see `batch.rs`).
+    batch: tokio::sync::mpsc::Sender<batch::Job>,
 }
 
 impl SqliteStore {
@@ -56,7 +65,12 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(db)?;
-        Ok(Self { writer, reader })
+        let batch = batch::spawn(writer.clone());
+        Ok(Self {
+            writer,
+            reader,
+            batch,
+        })
     }
 
     /// A write transaction that takes SQLite's write lock up front, so that it can never fail
@@ -252,7 +266,14 @@ impl Store for SqliteStore {
     }
 
     async fn insert_flow(&self, flow: &Flow, answer: Option<&IdempotentAnswer>) -> StoreResult<()> {
-        flows::insert_flow(self, flow, answer).await
+        let (reply, answer_rx) = tokio::sync::oneshot::channel();
+        let job = batch::Job::Insert {
+            flow: Box::new(flow.clone()),
+            answer: answer.cloned(),
+            reply,
+        };
+        self.batch.send(job).await.map_err(|_| closed())?;
+        answer_rx.await.map_err(|_| closed())?
     }
 
     async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
@@ -274,7 +295,12 @@ impl Store for SqliteStore {
         id: FlowId,
         op: FlowOp,
     ) -> StoreResult<Result<Flow, Rejection>> {
-        flows::transition(self, env, id, op).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.batch
+            .send(batch::Job::Transition { env, id, op, reply })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     async fn overdue_flows(
