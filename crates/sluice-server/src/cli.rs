@@ -18,7 +18,7 @@ use crate::webhooks::WebhookKey;
 use crate::workers::delivery::DeliveryWorker;
 use crate::workers::expiry::ExpirySweeper;
 use crate::workers::tracker::SettlementTracker;
-use crate::{AppState, origin, store};
+use crate::{AppState, origin, store, workers};
 
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "Self-hosted crypto payment flows")]
@@ -243,12 +243,21 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
         AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
     let shutdown = CancellationToken::new();
     let expiry_interval = Duration::from_secs(args.expiry_interval_secs);
-    let sweeper =
-        tokio::spawn(ExpirySweeper::new(app.clone()).run(expiry_interval, shutdown.clone()));
-    let tracker =
-        tokio::spawn(SettlementTracker::new(app.clone()).run(tracker_interval, shutdown.clone()));
-    let deliveries =
-        tokio::spawn(DeliveryWorker::new(app.clone()).run(webhook_interval, shutdown.clone()));
+    let sweeper = tokio::spawn(workers::run(
+        ExpirySweeper::new(app.clone()),
+        expiry_interval,
+        shutdown.clone(),
+    ));
+    let tracker = tokio::spawn(workers::run(
+        SettlementTracker::new(app.clone()),
+        tracker_interval,
+        shutdown.clone(),
+    ));
+    let deliveries = tokio::spawn(workers::run(
+        DeliveryWorker::new(app.clone()),
+        webhook_interval,
+        shutdown.clone(),
+    ));
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     crate::serve(listener, app, shutdown.clone()).await?;
     shutdown.cancel();

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use sluice_domain::Timestamp;
 use sluice_store::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, StoreError};
-use tokio_util::sync::CancellationToken;
 
 use super::Step;
 use crate::AppState;
@@ -200,27 +199,18 @@ impl DeliveryWorker {
             }
         }
     }
-
-    pub async fn run(self, interval: Duration, shutdown: CancellationToken) {
-        loop {
-            let pause = match self.run_once().await {
-                Ok(Step::Worked(_)) => Duration::ZERO,
-                Ok(Step::Idle) => interval,
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook delivery pass failed; retrying");
-                    interval
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
 }
 
 fn rand_u32() -> u32 {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     u32::from_le_bytes(bytes)
+}
+
+impl super::Worker for DeliveryWorker {
+    const NAME: &'static str = "webhook_delivery";
+
+    async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        DeliveryWorker::run_once(self).await
+    }
 }

@@ -3,10 +3,6 @@
 //! and drops idempotent answers older than 24 h. Safe with several instances: each expiry is a
 //! state-guarded transition, so a flow another instance already expired is simply skipped.
 
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
-
 use super::Step;
 use crate::AppState;
 use crate::lifecycle;
@@ -43,22 +39,12 @@ impl ExpirySweeper {
             Ok(Step::Worked(expired + purged as usize))
         }
     }
+}
 
-    /// Steps until cancelled, pausing `interval` whenever a step finds nothing to do.
-    pub async fn run(self, interval: Duration, shutdown: CancellationToken) {
-        loop {
-            let pause = match self.run_once().await {
-                Ok(Step::Worked(_)) => Duration::ZERO,
-                Ok(Step::Idle) => interval,
-                Err(e) => {
-                    tracing::warn!(error = %e, "expiry sweep failed; retrying");
-                    interval
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+impl super::Worker for ExpirySweeper {
+    const NAME: &'static str = "expiry_sweeper";
+
+    async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        ExpirySweeper::run_once(self).await
     }
 }

@@ -6,6 +6,38 @@ pub mod delivery;
 pub mod expiry;
 pub mod tracker;
 
+use std::time::Duration;
+
+use sluice_store::StoreError;
+use tokio_util::sync::CancellationToken;
+
+/// A background worker: one bounded step at a time.
+pub trait Worker: Send + Sync {
+    /// For log lines.
+    const NAME: &'static str;
+
+    fn run_once(&self) -> impl std::future::Future<Output = Result<Step, StoreError>> + Send;
+}
+
+/// Steps `worker` until cancelled: again at once after work, after `interval` when idle or
+/// after an error (which is logged and retried, never fatal).
+pub async fn run<W: Worker>(worker: W, interval: Duration, shutdown: CancellationToken) {
+    loop {
+        let pause = match worker.run_once().await {
+            Ok(Step::Worked(_)) => Duration::ZERO,
+            Ok(Step::Idle) => interval,
+            Err(e) => {
+                tracing::warn!(worker = W::NAME, error = %e, "worker step failed; retrying");
+                interval
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
 /// What one step of a worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

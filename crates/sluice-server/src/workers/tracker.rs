@@ -5,13 +5,10 @@
 //! looked at again on the next pass. Safe with several instances: every verdict is a guarded
 //! transition, so a flow another instance already settled is skipped.
 
-use std::time::Duration;
-
 use serde_json::json;
 use sluice_chain::verify::{ExpectedTransfer, verify};
 use sluice_domain::flow::Failure;
 use sluice_domain::{Flow, SourceType};
-use tokio_util::sync::CancellationToken;
 
 use super::Step;
 use crate::AppState;
@@ -160,21 +157,12 @@ impl SettlementTracker {
             )),
         }
     }
+}
 
-    pub async fn run(self, interval: Duration, shutdown: CancellationToken) {
-        loop {
-            let pause = match self.run_once().await {
-                Ok(Step::Worked(_)) => Duration::ZERO,
-                Ok(Step::Idle) => interval,
-                Err(e) => {
-                    tracing::warn!(error = %e, "settlement tracking pass failed; retrying");
-                    interval
-                }
-            };
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
+impl super::Worker for SettlementTracker {
+    const NAME: &'static str = "settlement_tracker";
+
+    async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
+        SettlementTracker::run_once(self).await
     }
 }
