@@ -326,16 +326,21 @@ async fn pays_in_the_native_token_end_to_end(backend: Backend) {
     );
 }
 
-/// Sends a hand-made transfer from the payer after a real prepare, broadcasts it, and lets the
-/// tracker judge it; returns the flow's failure code.
-async fn judge(w: &World, flow: &str, tx: impl FnOnce(u64) -> Tx) -> Value {
-    let (session, _) = w.prepared(flow, &w.token).await;
+/// On a fresh USDC flow, prepares for real, then sends a hand-made transaction (`to`, `value`,
+/// `data`) from the payer instead, broadcasts it and lets the tracker judge it; returns the
+/// flow's failure code.
+async fn judge(w: &World, to: &str, value: u128, data: &str) -> Value {
+    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
+    let (session, _) = w.prepared(&flow, &w.token).await;
     let nonce = w.chain.nonce(PAYER).await;
-    let hash = w.chain.send_raw(&sign(&tx(nonce), PAYER_KEY)).await;
-    assert_eq!(w.broadcast(flow, &session, &hash).await.status, 200);
+    let hash = w
+        .chain
+        .send_raw(&sign(&Tx::manual(nonce, to, value, data), PAYER_KEY))
+        .await;
+    assert_eq!(w.broadcast(&flow, &session, &hash).await.status, 200);
     w.chain.mine(2).await;
     w.step_to_idle().await;
-    let view = w.server_view(flow).await;
+    let view = w.server_view(&flow).await;
     assert_eq!(view["executionState"], "failed", "{view}");
     assert_eq!(view["settlementState"], "none", "never completed");
     assert!(view["settlementTxHash"].is_null());
@@ -351,68 +356,40 @@ async fn transfers_that_do_not_pay_fail_the_flow(backend: Backend) {
         return;
     };
     let erc20 = sluice_chain::erc20::transfer_calldata;
-    let token = w.token.clone();
-
-    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
-    let t = token.clone();
-    assert_eq!(
-        judge(&w, &flow, |n| Tx::manual(
-            n,
-            &t,
-            0,
-            &erc20(MERCHANT, 24_999_999)
-        ))
-        .await,
-        "underpaid"
-    );
-
-    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
-    let t = token.clone();
-    assert_eq!(
-        judge(&w, &flow, |n| Tx::manual(
-            n,
-            &t,
-            0,
-            &erc20(STRANGER, 25_000_000)
-        ))
-        .await,
-        "wrong_recipient"
-    );
-
     let other = w.chain.deploy_token(USDC_SUPPLY).await;
     w.chain.give_tokens(&other, PAYER, 100_000_000).await;
-    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
-    assert_eq!(
-        judge(&w, &flow, |n| Tx::manual(
-            n,
-            &other,
+    let cases = [
+        (
+            w.token.as_str(),
             0,
-            &erc20(MERCHANT, 25_000_000)
-        ))
-        .await,
-        "wrong_token"
-    );
-
-    // More than the payer holds: the token's `require` reverts the transaction.
-    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
-    let t = token.clone();
-    assert_eq!(
-        judge(&w, &flow, |n| Tx::manual(
-            n,
-            &t,
+            erc20(MERCHANT, 24_999_999),
+            "underpaid",
+        ),
+        (
+            w.token.as_str(),
             0,
-            &erc20(MERCHANT, 10_000_000_000)
-        ))
-        .await,
-        "tx_reverted"
-    );
-
-    // A native transfer where the flow expects the token.
-    let flow = w.flow(&w.token, "USDC", 6, json!({})).await;
-    assert_eq!(
-        judge(&w, &flow, |n| Tx::manual(n, MERCHANT, 25_000_000, "0x")).await,
-        "no_transfer"
-    );
+            erc20(STRANGER, 25_000_000),
+            "wrong_recipient",
+        ),
+        (
+            other.as_str(),
+            0,
+            erc20(MERCHANT, 25_000_000),
+            "wrong_token",
+        ),
+        // More than the payer holds: the token's `require` reverts the transaction.
+        (
+            w.token.as_str(),
+            0,
+            erc20(MERCHANT, 10_000_000_000),
+            "tx_reverted",
+        ),
+        // A native transfer where the flow expects the token.
+        (MERCHANT, 25_000_000, "0x".to_owned(), "no_transfer"),
+    ];
+    for (to, value, data, code) in cases {
+        assert_eq!(judge(&w, to, value, &data).await, code);
+    }
 }
 
 async fn vanished_and_reorged_transactions_never_complete(backend: Backend) {
