@@ -224,11 +224,7 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
             env.id
         );
     }
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    }
-    .with_env()?;
+    let config = Config::load(args.config.as_deref())?;
     let webhook_key = webhook_key(&config, database_url)?;
     let tracker_interval = Duration::from_secs(config.tracker.interval_secs);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

@@ -15,8 +15,9 @@ use sluice_domain::money::parse_decimal;
 pub struct Config {
     #[serde(default)]
     pub chains: Vec<ChainConfig>,
-    /// Static prices: `"ETH/USD" = "3000.00"` (currency per whole token).
-    #[serde(default)]
+    /// Static prices: `"ETH/USD" = "3000.00"` (currency per whole token); an integer is
+    /// accepted too, a float is not (money never goes through floating point).
+    #[serde(default, deserialize_with = "decimal_strings")]
     pub prices: BTreeMap<String, String>,
     /// An HTTP price feed consulted when the static table has no price.
     pub price_feed: Option<PriceFeedConfig>,
@@ -132,6 +133,25 @@ pub struct TrackerConfig {
     pub rpc_timeout_secs: u64,
 }
 
+fn decimal_strings<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Decimal {
+        Text(String),
+        Integer(u64),
+    }
+    let map = BTreeMap::<String, Decimal>::deserialize(d)?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| match v {
+            Decimal::Text(s) => (k, s),
+            Decimal::Integer(n) => (k, n.to_string()),
+        })
+        .collect())
+}
+
 fn default_confirmations() -> u64 {
     2
 }
@@ -179,10 +199,28 @@ impl ChainConfig {
 }
 
 impl Config {
-    pub fn load(path: &str) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read config file {path}: {e}"))?;
-        Self::parse(&text).map_err(|e| format!("{path}: {e}"))
+    /// Reads the file (if any), applies `SLUICE_<SECTION>__<KEY>` environment overrides, then
+    /// validates. Overrides name a key path with double underscores, in any case:
+    /// `SLUICE_QUOTES__TTL_SECS=30`, `SLUICE_RATE_LIMIT__PER_FLOW_BURST=10`. Values are read as
+    /// TOML (`30`, `true`, `["15s", "1m"]`), falling back to a plain string.
+    pub fn load(path: Option<&str>) -> Result<Self, String> {
+        let mut table = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read config file {path}: {e}"))?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| format!("{path}: {e}"))?
+            }
+            None => toml::Table::new(),
+        };
+        apply_overrides(&mut table, std::env::vars())?;
+        let config: Self = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                let at = path.unwrap_or("configuration");
+                format!("{at}: {e}")
+            })?;
+        config.validate()?;
+        config.with_env()
     }
 
     /// Applies `SLUICE_…` environment overrides of file settings.
@@ -277,9 +315,80 @@ impl Config {
     }
 }
 
+/// Environment variables that are not overrides of file settings.
+const NOT_SETTINGS: [&str; 9] = [
+    "SLUICE_DATABASE_URL",
+    "SLUICE_LISTEN",
+    "SLUICE_CONFIG",
+    "SLUICE_EXPIRY_INTERVAL_SECS",
+    "SLUICE_WEBHOOK_KEY",
+    "SLUICE_WEBHOOK_RETRY_SCHEDULE",
+    "SLUICE_RATE_LIMIT_ENABLED",
+    "SLUICE_LOG",
+    "SLUICE_LOG_FORMAT",
+];
+
+/// Applies `SLUICE_A__B=value` as `a.b = value` to the configuration table.
+pub fn apply_overrides(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<(), String> {
+    for (name, value) in vars {
+        let Some(path) = name.strip_prefix("SLUICE_") else {
+            continue;
+        };
+        if NOT_SETTINGS.contains(&name.as_str()) || !path.contains("__") {
+            continue;
+        }
+        let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let (last, parents) = keys.split_last().expect("at least two keys");
+        let mut node = &mut *table;
+        for key in parents {
+            let entry = node
+                .entry(key.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            node = entry
+                .as_table_mut()
+                .ok_or_else(|| format!("{name}: {key} is not a section"))?;
+        }
+        node.insert(last.clone(), parsed);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_overrides_reach_nested_settings() {
+        let mut table: toml::Table = toml::from_str("[quotes]\nttl_secs = 60\n").unwrap();
+        let vars = [
+            ("SLUICE_QUOTES__TTL_SECS", "30"),
+            ("SLUICE_RATE_LIMIT__ENABLED", "false"),
+            ("SLUICE_WEBHOOKS__RETRY_SCHEDULE", r#"["1s", "2s"]"#),
+            ("SLUICE_PRICES__ETH/USD", "2500"),
+            ("SLUICE_LISTEN", "0.0.0.0:1"),
+            ("HOME", "/root"),
+        ];
+        apply_overrides(
+            &mut table,
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+        .unwrap();
+        let config: Config = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(config.quotes.ttl_secs, 30);
+        assert!(!config.rate_limit.enabled);
+        assert_eq!(config.webhooks.retry_schedule, ["1s", "2s"]);
+        assert_eq!(
+            config.prices["eth/usd"], "2500",
+            "a bare value that is not TOML is a string"
+        );
+    }
 
     #[test]
     fn the_documented_shape_parses() {

@@ -358,6 +358,17 @@ async fn an_invalid_config_file_stops_start_up_naming_the_setting() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("SLUICE_WEBHOOK_RETRY_SCHEDULE"));
+
+    // Any file setting can be overridden from the environment, and is validated the same way.
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SLUICE_DATABASE_URL", &db.url)
+        .env("SLUICE_QUOTES__TTL_SECS", "0")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("quotes.ttl_secs"));
 }
 
 /// A config file that lets webhooks reach this machine's loopback receiver and retries fast.
