@@ -332,43 +332,33 @@ async fn an_invalid_config_file_stops_start_up_naming_the_setting() {
     let path = std::env::temp_dir().join(format!("sluice-bad-{}.toml", uuid::Uuid::new_v4()));
     let text = "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://x\"\nconfirmations = 0\n";
     std::fs::write(&path, text).unwrap();
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            path.to_str().unwrap(),
-        ])
-        .env("SLUICE_DATABASE_URL", &db.url)
-        .output()
-        .await
-        .unwrap();
+    let err = refused_start(&db.url, &["--config", path.to_str().unwrap()], &[]).await;
     let _ = std::fs::remove_file(&path);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chains[0].confirmations"), "{err}");
-
-    let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("SLUICE_DATABASE_URL", &db.url)
-        .env("SLUICE_WEBHOOK_RETRY_SCHEDULE", "15s,soon")
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("SLUICE_WEBHOOK_RETRY_SCHEDULE"));
-
+    let err = refused_start(
+        &db.url,
+        &[],
+        &[("SLUICE_WEBHOOK_RETRY_SCHEDULE", "15s,soon")],
+    )
+    .await;
+    assert!(err.contains("SLUICE_WEBHOOK_RETRY_SCHEDULE"), "{err}");
     // Any file setting can be overridden from the environment, and is validated the same way.
+    let err = refused_start(&db.url, &[], &[("SLUICE_QUOTES__TTL_SECS", "0")]).await;
+    assert!(err.contains("quotes.ttl_secs"), "{err}");
+}
+
+/// Runs `sluice serve` expecting it to refuse to start; returns what it said on stderr.
+async fn refused_start(db: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("SLUICE_DATABASE_URL", &db.url)
-        .env("SLUICE_QUOTES__TTL_SECS", "0")
+        .args(args)
+        .env("SLUICE_DATABASE_URL", db)
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("quotes.ttl_secs"));
+    assert!(!out.status.success(), "sluice serve started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// A config file that lets webhooks reach this machine's loopback receiver and retries fast.
