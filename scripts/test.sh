@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Installs what the tests need that cargo does not bring (anvil, a real
 # local EVM node, from the npm package @foundry-rs/anvil-linux-amd64, into tools/evm), then
-# runs every test with cargo-nextest. Extra arguments go to nextest.
+# runs every test with cargo-nextest (extra arguments go to nextest), then checks openapi.json
+# with independent validators (scripts/check-openapi.sh; needs python3).
 #
 # PostgreSQL tests use SLUICE_TEST_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); without a reachable server, or without anvil,
@@ -20,4 +21,8 @@ if [ ! -x "$anvil" ]; then
   fi
 fi
 
-exec cargo nextest run --workspace "$@"
+cargo nextest run --workspace "$@"
+
+# The OpenAPI document, checked by independent tools against the OpenAPI 3.1 schema and against
+# the running server (Python venv in target/, installed on first use).
+scripts/check-openapi.sh

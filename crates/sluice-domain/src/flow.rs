@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 use crate::token::TokenHash;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Flow {
     pub id: FlowId,
@@ -28,6 +29,7 @@ pub struct Flow {
     pub settlement_state: SettlementState,
     pub risk_state: RiskState,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::SourceFields))]
     pub source: Option<Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_token: Option<String>,
@@ -85,6 +87,7 @@ pub struct Flow {
 /// The funding source attached by P4. Replaced whole on re-attach, so no field of a previous
 /// source can survive into the next one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
     pub source_type: SourceType,
@@ -100,6 +103,7 @@ pub struct Source {
 
 /// A quote (spec §2 `FlowQuote`). Amounts are integer strings in the token's smallest unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FlowQuote {
     pub version: u64,
@@ -120,6 +124,7 @@ pub struct FlowQuote {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Fees {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,6 +134,7 @@ pub struct Fees {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GasEstimate {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +146,7 @@ pub struct GasEstimate {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     pub symbol: String,
@@ -149,6 +156,7 @@ pub struct TokenInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SigningPayload {
     pub chain_name: ChainName,
@@ -159,6 +167,7 @@ pub struct SigningPayload {
 
 /// An unsigned EVM transaction: numbers are `0x`-hex strings, `nonce` a number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EvmTransaction {
     pub to: String,
@@ -178,6 +187,7 @@ pub struct EvmTransaction {
 
 /// Where the merchant was paid (spec §2 `settlement`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SettlementRecord {
     pub to_chain_id: String,
@@ -189,6 +199,7 @@ pub struct SettlementRecord {
 
 /// Why a flow failed (spec §2 `failure`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Failure {
     pub code: String,
@@ -201,13 +212,16 @@ pub struct Failure {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SettlementConfig {
     pub strategy: SettlementStrategy,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub settlements: Vec<Settlement>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Settlement {
     pub chain_name: ChainName,
@@ -220,12 +234,15 @@ pub struct Settlement {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationConfig {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub destinations: Vec<Destination>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Destination {
     pub chain_name: ChainName,
@@ -236,6 +253,7 @@ pub struct Destination {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DepositConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -245,6 +263,7 @@ pub struct DepositConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UiConfig {
     #[serde(skip_serializing_if = "Option::is_none")]

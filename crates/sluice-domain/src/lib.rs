@@ -14,6 +14,8 @@ pub mod event;
 pub mod flow;
 pub mod ids;
 pub mod money;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod payment_requests;
 pub mod request;
 pub mod state;

@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use sluice_domain::Clock;
 use sluice_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::chains::Chains;
 use crate::config::Config;
 use crate::http::{ops, payer, payer_flows, payer_payment, server_flows, webhooks};
+use crate::openapi::BaseDocument;
 use crate::pricing::PriceSource;
 use crate::rate_limit::RateLimits;
 use crate::webhooks::WebhookKey;
@@ -61,84 +64,55 @@ impl AppState {
     }
 }
 
-/// Every route of the API. Payer routes sit behind the payer gate (path IDs, environment,
-/// origin, CORS); server routes authenticate in their handlers, after their path IDs.
+/// The payer routes with their OpenAPI entries. In the application they sit behind the payer
+/// gate (path IDs, environment, origin, CORS), which needs the state and so is added by
+/// [`router`].
+fn payer_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(payer_flows::get_flow))
+        .routes(routes!(payer_flows::attach_source))
+        .routes(routes!(payer_flows::cancel))
+        .routes(routes!(payer_payment::quote))
+        .routes(routes!(payer_payment::prepare))
+        .routes(routes!(payer_payment::broadcast))
+}
+
+/// Every other route with its OpenAPI entry: server routes authenticate in their handlers,
+/// after their path IDs.
+fn other_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(BaseDocument::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(crate::metrics::render))
+        .routes(routes!(crate::openapi::serve))
+        .routes(routes!(server_flows::create, server_flows::get))
+        .routes(routes!(server_flows::cancel))
+        .routes(routes!(server_flows::list))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
+}
+
+/// The OpenAPI document of every route; needs no state, so no database either.
+pub fn document() -> utoipa::openapi::OpenApi {
+    other_routes().merge(payer_routes()).into_openapi()
+}
+
+/// The application: every route, the fallback and the layers that wrap them all.
 pub fn router(state: AppState) -> Router {
-    let payer_routes = Router::new()
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}",
-            get(payer_flows::get_flow),
-        )
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}/source",
-            post(payer_flows::attach_source),
-        )
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}/cancel",
-            post(payer_flows::cancel),
-        )
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}/quote",
-            post(payer_payment::quote),
-        )
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}/prepare",
-            post(payer_payment::prepare),
-        )
-        .route(
-            "/api/v0/sdk/{environment_id}/flow/{flow_id}/broadcast",
-            post(payer_payment::broadcast),
-        )
+    let payer = payer_routes()
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             payer::gate,
-        ));
-
-    let server_routes = Router::new()
-        .route(
-            "/api/v0/server/{environment_id}/flow/{segment}",
-            post(server_flows::create).get(server_flows::get),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/flow/{segment}/cancel",
-            post(server_flows::cancel),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/flows",
-            get(server_flows::list),
-        );
-
-    let webhook_routes = Router::new()
-        .route(
-            "/api/v0/server/{environment_id}/webhooks",
-            post(webhooks::create).get(webhooks::list),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/webhooks/{id}",
-            get(webhooks::get)
-                .patch(webhooks::update)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/webhooks/{id}/rotate-secret",
-            post(webhooks::rotate_secret),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/webhooks/{id}/deliveries",
-            get(webhooks::deliveries),
-        )
-        .route(
-            "/api/v0/server/{environment_id}/webhooks/deliveries/{id}/redeliver",
-            post(webhooks::redeliver),
-        );
-
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(crate::metrics::render))
-        .merge(payer_routes)
-        .merge(server_routes)
-        .merge(webhook_routes)
+        ))
+        .split_for_parts()
+        .0;
+    other_routes()
+        .split_for_parts()
+        .0
+        .merge(payer)
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::envelope_bare_errors))
         .layer(axum::middleware::from_fn(ops::log_request))

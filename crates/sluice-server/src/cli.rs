@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Print the OpenAPI 3.1 document of every route (what `GET /api/v0/openapi.json`
+    /// serves); opens no database.
+    Openapi,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +124,10 @@ pub enum TokenCommand {
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 pub async fn run(cli: Cli) -> CliResult {
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::openapi::document_json());
+        return Ok(());
+    }
     let store = store::connect(&cli.database_url).await?;
     let now = SystemClock.now();
     match cli.command {
@@ -131,6 +138,7 @@ pub async fn run(cli: Cli) -> CliResult {
         }
         Command::Env(command) => env_command(store.as_ref(), command, now).await,
         Command::Token(command) => token_command(store.as_ref(), command, now).await,
+        Command::Openapi => unreachable!("answered before the database is opened"),
     }
 }
 

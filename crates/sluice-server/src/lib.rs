@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod lifecycle;
 pub mod metrics;
+pub mod openapi;
 pub mod origin;
 pub mod pricing;
 pub mod quoting;

@@ -38,6 +38,15 @@ pub fn worker_stepped(worker: &'static str) {
     metrics::gauge!("sluice_worker_last_step_timestamp_seconds", "worker" => worker).set(now);
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "Prometheus text exposition format.", body = String, content_type = "text/plain; version=0.0.4"),
+    ),
+)]
 pub async fn render(State(app): State<AppState>) -> Result<Response, ApiError> {
     let handle = handle();
     for (state, count) in app.store.count_flows_by_state().await? {

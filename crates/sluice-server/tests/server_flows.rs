@@ -40,7 +40,7 @@ async fn metrics_are_exported_in_prometheus_text(backend: Backend) {
     );
     let text = reply.text().await.unwrap();
     for needle in [
-        "sluice_http_requests_total{route=\"/api/v0/server/{environment_id}/flow/{segment}\",method=\"POST\",status=\"201\"}",
+        "sluice_http_requests_total{route=\"/api/v0/server/{environmentId}/flow/{segment}\",method=\"POST\",status=\"201\"}",
         "sluice_http_request_duration_seconds_bucket{",
         "sluice_flows{execution_state=\"initiated\"} 1",
         "sluice_flows{execution_state=\"source_attached\"} 1",

@@ -13,10 +13,29 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "Liveness: the process answers",
+    responses(
+        (status = 200, description = "`ok`", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    summary = "Readiness: the database answers",
+    responses(
+        (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+        (status = 503, description = "`database unreachable`", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn readyz(State(app): State<AppState>) -> Response {
     match app.store.ping().await {
         Ok(()) => "ready".into_response(),

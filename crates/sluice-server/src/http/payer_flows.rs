@@ -18,6 +18,18 @@ use crate::error::ApiError;
 use crate::lifecycle;
 
 /// P1 `GET /sdk/{environmentId}/flow/{flowId}`: the payer view; unknown is `404`.
+#[utoipa::path(
+    get,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}",
+    tag = "payer",
+    summary = "P1: read the flow (payer view)",
+    operation_id = "getFlow",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The payer view: no `memo`, no `userId`.", body = sluice_domain::Flow),
+    ),
+)]
 pub async fn get_flow(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
@@ -32,6 +44,23 @@ pub async fn get_flow(
 
 /// P4 `POST /sdk/{environmentId}/flow/{flowId}/source` (spec §6): validate every field,
 /// screen the addresses, then one guarded write that sets the source and rotates the token.
+#[utoipa::path(
+    post,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}/source",
+    tag = "payer",
+    summary = "P4: attach a funding source and get a session token",
+    operation_id = "attachSource",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    request_body(content = crate::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The source is attached; the previous session token is dead.", body = crate::openapi::schemas::SourceAttached),
+        (status = 401, description = "`invalid_session_token`: re-attaching from `signing` without the live session token.", body = crate::openapi::schemas::Error),
+        (status = 403, description = "`origin_not_allowed`, or `flow_source_blocked` (`payload.reason = sanctions_blocked`): nothing was saved.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`, `chain_not_enabled` or `exchange_not_configured`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn attach_source(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
@@ -69,6 +98,21 @@ pub async fn attach_source(
 }
 
 /// P8 `POST /sdk/{environmentId}/flow/{flowId}/cancel`: any body is ignored.
+#[utoipa::path(
+    post,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}/cancel",
+    tag = "payer",
+    summary = "P8: cancel the flow",
+    operation_id = "cancelFlow",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    security(("sessionToken" = [])),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The cancelled flow (payer view).", body = sluice_domain::Flow),
+        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,

@@ -29,6 +29,24 @@ async fn authorized(
 }
 
 /// P5 `POST …/quote`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}/quote",
+    tag = "payer",
+    summary = "P5: quote the payment",
+    operation_id = "quote",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    request_body(content = crate::openapi::schemas::QuoteRequest, content_type = "application/json"),
+    security(("sessionToken" = [])),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The flow with a fresh `quote`; `quoteVersion` grew by one.", body = sluice_domain::Flow),
+        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`, `chain_not_configured`, `swaps_disabled` or `no_route` (`payload.quoteFailures`).", body = crate::openapi::schemas::Error),
+        (status = 502, description = "`chain_unavailable`: the chain's RPC or the price feed did not answer; the flow is unchanged.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn quote(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
@@ -54,6 +72,24 @@ pub async fn quote(
 }
 
 /// P6 `POST …/prepare`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}/prepare",
+    tag = "payer",
+    summary = "P6: prepare the unsigned transaction",
+    operation_id = "prepare",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    request_body(content = crate::openapi::schemas::PrepareRequest, content_type = "application/json"),
+    security(("sessionToken" = [])),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The flow in `signing` with `quote.signingPayload`.", body = sluice_domain::Flow),
+        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`, `quote_expired` or `risk_not_cleared`.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`, `chain_not_configured` or `insufficient_balance`.", body = crate::openapi::schemas::Error),
+        (status = 502, description = "`chain_unavailable`: the chain's RPC did not answer; the flow is unchanged.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn prepare(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
@@ -96,6 +132,23 @@ pub async fn prepare(
 }
 
 /// P7 `POST …/broadcast`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/sdk/{environmentId}/flow/{flowId}/broadcast",
+    tag = "payer",
+    summary = "P7: report the broadcast transaction",
+    operation_id = "broadcast",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    request_body(content = crate::openapi::schemas::BroadcastRequest, content_type = "application/json"),
+    security(("sessionToken" = [])),
+    responses(
+        crate::openapi::responses::PayerErrors,
+        (status = 200, description = "The flow in `broadcasted`; Sluice now watches the chain.", body = sluice_domain::Flow),
+        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn broadcast(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,

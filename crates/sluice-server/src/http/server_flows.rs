@@ -22,6 +22,22 @@ use crate::error::ApiError;
 use crate::lifecycle;
 
 /// S1 `POST /server/{environmentId}/flow/{mode}`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/flow/{segment}",
+    tag = "server",
+    summary = "S1: create a flow",
+    operation_id = "createFlow",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("segment" = inline(sluice_domain::FlowMode), Path, description = "The flow mode: `payment`, `deposit` or `withdraw` (an unknown mode is `400 invalid_request`)."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer for 24 h.")),
+    request_body(content = crate::openapi::schemas::CreateFlowRequest, content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 201, description = "The new flow (server view).", body = crate::openapi::schemas::FlowCreated),
+        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn create(
     State(app): State<AppState>,
     Path((environment, mode)): Path<(String, String)>,
@@ -105,6 +121,20 @@ async fn release_quietly(app: &AppState, key: &sluice_store::IdempotencyKeyRef) 
 }
 
 /// S2 `GET /server/{environmentId}/flow/{flowId}`.
+#[utoipa::path(
+    get,
+    path = "/api/v0/server/{environmentId}/flow/{segment}",
+    tag = "server",
+    summary = "S2: read a flow (server view)",
+    operation_id = "getServerFlow",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("segment" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The server view, as a read now would show it (an overdue flow is `expired`).", body = sluice_domain::Flow),
+        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn get(
     State(app): State<AppState>,
     Path((environment, flow)): Path<(String, String)>,
@@ -122,6 +152,21 @@ pub async fn get(
 }
 
 /// S3 `POST /server/{environmentId}/flow/{flowId}/cancel`: only from `initiated`.
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/flow/{flowId}/cancel",
+    tag = "server",
+    summary = "S3: cancel a flow not yet started",
+    operation_id = "cancelServerFlow",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The cancelled flow (server view).", body = sluice_domain::Flow),
+        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     Path((environment, flow)): Path<(String, String)>,
@@ -137,6 +182,19 @@ pub async fn cancel(
 }
 
 /// S4 `GET /server/{environmentId}/flows`: keyset pagination, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v0/server/{environmentId}/flows",
+    tag = "server",
+    summary = "S4: list flows, newest first",
+    operation_id = "listFlows",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "One page of flows.", body = crate::openapi::schemas::FlowPage),
+    ),
+)]
 pub async fn list(
     State(app): State<AppState>,
     Path(environment): Path<String>,

@@ -138,6 +138,21 @@ fn apply_body(
     errors.finish(|| ()).map_err(ApiError::from)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/webhooks",
+    tag = "webhooks",
+    summary = "Create a webhook endpoint",
+    operation_id = "createWebhook",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID).")),
+    request_body(content = crate::openapi::schemas::WebhookCreate, content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 201, description = "The endpoint with its signing `secret` (shown once); a `ping` delivery is queued.", body = crate::openapi::schemas::WebhookEndpoint),
+        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn create(
     State(app): State<AppState>,
     Path(environment): Path<String>,
@@ -170,6 +185,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v0/server/{environmentId}/webhooks",
+    tag = "webhooks",
+    summary = "List webhook endpoints",
+    operation_id = "listWebhooks",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID).")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "Every endpoint of the environment.", body = crate::openapi::schemas::WebhookList),
+    ),
+)]
 pub async fn list(
     State(app): State<AppState>,
     Path(environment): Path<String>,
@@ -197,6 +225,20 @@ async fn load(
         .ok_or_else(not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v0/server/{environmentId}/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Read a webhook endpoint",
+    operation_id = "getWebhook",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The endpoint (no secret).", body = crate::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn get(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
@@ -206,6 +248,22 @@ pub async fn get(
     Ok(Json(endpoint_json(&load(&app, environment, &id).await?)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v0/server/{environmentId}/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Change a webhook endpoint",
+    operation_id = "updateWebhook",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    request_body(content = crate::openapi::schemas::WebhookUpdate, content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The changed endpoint.", body = crate::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn update(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
@@ -220,6 +278,20 @@ pub async fn update(
     Ok(Json(endpoint_json(&endpoint)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v0/server/{environmentId}/webhooks/{id}",
+    tag = "webhooks",
+    summary = "Delete a webhook endpoint",
+    operation_id = "deleteWebhook",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "Deleted; pending deliveries to it are dropped.", body = crate::openapi::schemas::WebhookDeleted),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn delete(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
@@ -232,6 +304,20 @@ pub async fn delete(
     Ok(Json(json!({ "id": id, "deleted": true })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/webhooks/{id}/rotate-secret",
+    tag = "webhooks",
+    summary = "Rotate an endpoint's signing secret",
+    operation_id = "rotateWebhookSecret",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The endpoint with its new `secret`; the old one stops signing at once.", body = crate::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn rotate_secret(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
@@ -250,6 +336,20 @@ pub async fn rotate_secret(
     Ok(Json(answer))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v0/server/{environmentId}/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    summary = "List an endpoint's deliveries with their attempts",
+    operation_id = "listDeliveries",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "Newest first.", body = crate::openapi::schemas::DeliveryList),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn deliveries(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
@@ -267,6 +367,20 @@ pub async fn deliveries(
     Ok(Json(json!({ "deliveries": deliveries })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/webhooks/deliveries/{id}/redeliver",
+    tag = "webhooks",
+    summary = "Send a delivery again now",
+    operation_id = "redeliver",
+    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The delivery's ID.")),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 200, description = "The delivery, pending again.", body = crate::openapi::schemas::Delivery),
+        (status = 404, description = "`not_found`: no such delivery in this environment.", body = crate::openapi::schemas::Error),
+    ),
+)]
 pub async fn redeliver(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
