@@ -15,7 +15,8 @@ THREADS=${THREADS:-1}
 FLOWS=${FLOWS:-3000}
 PG_ADMIN=${SLUICE_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=18900
-OUT=docs/benchmarks.md
+OUT=${OUT:-docs/benchmarks.md}
+BACKENDS=${BACKENDS:-sqlite postgres}   # a subset for quick iterations, e.g. BACKENDS=sqlite
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release -q
@@ -78,15 +79,21 @@ PY
   lua GET "/api/v0/sdk/$ENV/flow/{id}" "";                   run get
   lua POST "/api/v0/sdk/$ENV/flow/{id}/source" "$source_body"; run attach
   lua POST "/api/v0/server/$ENV/flow/payment" "$body";       run create
-  python3 -c "print(f'| $BACKEND | attach / healthz | {100*$RPS_attach/$RPS_healthz:.1f} % | get / healthz | {100*$RPS_get/$RPS_healthz:.1f} % | | | | |')" >> "$WORK/ratios"
+  [ -n "${RPS_attach:-}" ] && [ -n "${RPS_get:-}" ] && python3 -c "print(f'| $BACKEND | attach / healthz | {100*$RPS_attach/$RPS_healthz:.1f} % | get / healthz | {100*$RPS_get/$RPS_healthz:.1f} % | | | | |')" >> "$WORK/ratios"
   kill -TERM "$SERVER"; wait "$SERVER" || true
 }
 
 : > "$WORK/rows"; : > "$WORK/ratios"
-bench_backend sqlite "sqlite://$WORK/bench.db"
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)" -c "CREATE DATABASE sluice_bench"
-bench_backend postgres "${PG_ADMIN%/*}/sluice_bench"
-psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)"
+for backend in $BACKENDS; do
+  case $backend in
+    sqlite) bench_backend sqlite "sqlite://$WORK/bench.db" ;;
+    postgres)
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)" -c "CREATE DATABASE sluice_bench"
+      bench_backend postgres "${PG_ADMIN%/*}/sluice_bench"
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_bench WITH (FORCE)" ;;
+    *) echo "unknown backend $backend" >&2; exit 2 ;;
+  esac
+done
 
 {
   echo "# Benchmarks"

@@ -1,18 +1,25 @@
 //! Group commit. SQLite has one writer at a time and, with `synchronous=FULL`, each commit
-//! waits for an fsync. So flow writes (new flows and transitions) go to one writer task that
-//! takes every job queued at that moment (up to a cap), runs them in one `BEGIN IMMEDIATE …
-//! COMMIT`, each inside its own savepoint so that one job's database error cannot undo the
-//! others, and answers every caller only after the commit holding its write is durable. Under
-//! light load a batch holds one job (no added latency); under load, one fsync serves many.
+//! waits for an fsync. So flow writes (new flows and transitions) go to one writer thread
+//! that takes every job queued at that moment (up to a cap), runs them in one `BEGIN
+//! IMMEDIATE … COMMIT`, each inside its own savepoint so that one job's database error cannot
+//! undo the others, and answers every caller only after the commit holding its write is
+//! durable. Under light load a batch holds one job (no added latency); under load, one fsync
+//! serves many.
+//!
+//! The writer is a plain OS thread with its own `rusqlite` connection: a batch runs start to
+//! finish without handing each statement to another thread, which is what sqlx would do.
 
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
 use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowId};
 use sluice_store::{FlowOp, IdempotentAnswer, StoreError, StoreResult};
-use sqlx::Connection;
-use sqlx::sqlite::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{db, flows};
+use crate::native::db;
+use crate::native_write;
 
 /// Most jobs in one transaction: bounds a batch's latency and its memory.
 const MAX_BATCH: usize = 256;
@@ -42,77 +49,10 @@ enum Done {
     Insert(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
 }
 
-pub(crate) fn spawn(writer: SqlitePool) -> mpsc::Sender<Job> {
-    let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            run(&writer, batch).await;
-        }
-    });
-    tx
-}
-
-fn failed(e: &dyn std::fmt::Display) -> StoreError {
-    StoreError::Database(Box::new(std::io::Error::other(format!(
-        "group commit failed: {e}"
-    ))))
-}
-
-async fn run(writer: &SqlitePool, batch: Vec<Job>) {
-    let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => {
-            for job in batch {
-                match job {
-                    Job::Transition { reply, .. } => drop(reply.send(Err(failed(&e)))),
-                    Job::Insert { reply, .. } => drop(reply.send(Err(failed(&e)))),
-                }
-            }
-            return;
-        }
-    };
-    let mut done = Vec::with_capacity(batch.len());
-    for job in batch {
-        let savepoint = match (*tx).begin().await {
-            Ok(sp) => sp,
-            Err(e) => {
-                done.push(match job {
-                    Job::Transition { reply, .. } => Done::Transition(reply, Box::new(Err(db(e)))),
-                    Job::Insert { reply, .. } => Done::Insert(reply, Err(db(e))),
-                });
-                continue;
-            }
-        };
-        let mut savepoint = savepoint;
-        match job {
-            Job::Transition { env, id, op, reply } => {
-                let result = flows::apply_transition(&mut savepoint, env, id, op).await;
-                let keep = matches!(result, Ok(Ok(_)));
-                let result = finish(savepoint, keep, result).await;
-                done.push(Done::Transition(reply, Box::new(result)));
-            }
-            Job::Insert {
-                flow,
-                answer,
-                reply,
-            } => {
-                let result = flows::insert_in(&mut savepoint, &flow, answer.as_ref()).await;
-                let keep = result.is_ok();
-                let result = finish(savepoint, keep, result).await;
-                done.push(Done::Insert(reply, result));
-            }
-        }
-    }
-    let committed = tx.commit().await;
-    for d in done {
-        match (d, &committed) {
+impl Done {
+    /// Answers the caller: its own result if the batch committed, the commit's error if not.
+    fn answer(self, committed: &Result<(), String>) {
+        match (self, committed) {
             (Done::Transition(reply, result), Ok(())) => drop(reply.send(*result)),
             (Done::Insert(reply, result), Ok(())) => drop(reply.send(result)),
             (Done::Transition(reply, _), Err(e)) => drop(reply.send(Err(failed(e)))),
@@ -121,16 +61,108 @@ async fn run(writer: &SqlitePool, batch: Vec<Job>) {
     }
 }
 
-/// Releases the job's savepoint when its write stands, rolls it back otherwise.
-async fn finish<T>(
-    savepoint: sqlx::Transaction<'_, sqlx::Sqlite>,
-    keep: bool,
-    result: StoreResult<T>,
+/// Opens the writer connection and starts the writer thread; it ends when every sender
+/// (every clone of the store) is gone.
+pub(crate) fn spawn(path: &Path) -> StoreResult<mpsc::Sender<Job>> {
+    let conn = open_writer(path).map_err(db)?;
+    let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
+    std::thread::Builder::new()
+        .name("sluice-sqlite-writer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                run(&conn, batch);
+            }
+        })
+        .map_err(|e| StoreError::Database(Box::new(e)))?;
+    Ok(tx)
+}
+
+/// The same durability settings as every other connection: they are per connection.
+fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+fn failed(e: &str) -> StoreError {
+    StoreError::Database(Box::new(std::io::Error::other(format!(
+        "group commit failed: {e}"
+    ))))
+}
+
+fn run(conn: &Connection, batch: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let e = e.to_string();
+        for job in batch {
+            match job {
+                Job::Transition { reply, .. } => drop(reply.send(Err(failed(&e)))),
+                Job::Insert { reply, .. } => drop(reply.send(Err(failed(&e)))),
+            }
+        }
+        return;
+    }
+    let done: Vec<Done> = batch.into_iter().map(|job| run_job(conn, job)).collect();
+    let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if committed.is_err() {
+        // Leaves the connection usable for the next batch.
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for d in done {
+        d.answer(&committed);
+    }
+}
+
+/// Runs one job inside its own savepoint, keeping its write only when it succeeded.
+fn run_job(conn: &Connection, job: Job) -> Done {
+    match job {
+        Job::Transition { env, id, op, reply } => {
+            let result = in_savepoint(
+                conn,
+                |conn| native_write::apply_transition(conn, env, id, op),
+                |r| r.is_ok(),
+            );
+            Done::Transition(reply, Box::new(result))
+        }
+        Job::Insert {
+            flow,
+            answer,
+            reply,
+        } => {
+            let result = in_savepoint(
+                conn,
+                |conn| native_write::insert_flow(conn, &flow, answer.as_ref()),
+                |_| true,
+            );
+            Done::Insert(reply, result)
+        }
+    }
+}
+
+fn in_savepoint<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> StoreResult<T>,
+    keep: impl FnOnce(&T) -> bool,
 ) -> StoreResult<T> {
+    conn.execute_batch("SAVEPOINT job").map_err(db)?;
+    let result = work(conn);
+    let keep = result.as_ref().is_ok_and(keep);
     let closed = if keep {
-        savepoint.commit().await
+        conn.execute_batch("RELEASE job")
     } else {
-        savepoint.rollback().await
+        conn.execute_batch("ROLLBACK TO job; RELEASE job")
     };
     match (closed, result) {
         (Ok(()), result) => result,

@@ -1,18 +1,14 @@
-//! Flow rows on SQLite: load, list, insert, and the state-guarded transition write.
+//! Flow rows on SQLite read through sqlx: lists and the workers' scans. Point reads are in
+//! `native.rs`, writes in `native_write.rs` (group commit).
 
-use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::*;
+use sqlx::Row;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{Row, SqliteConnection};
 
-use crate::{db, idempotency};
+use crate::db;
 
 const COLUMNS: &str = "environment_id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, revision, doc";
-
-/// One flow by ID, only within its own environment: another environment's flow is "absent".
-const SELECT_ONE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
-     expires_at, updated_at, revision, doc FROM flows WHERE id = ?1 AND environment_id = ?2";
 
 fn flow_from_row(row: &SqliteRow) -> StoreResult<Flow> {
     let env: String = row.try_get("environment_id").map_err(db)?;
@@ -29,129 +25,6 @@ fn flow_from_row(row: &SqliteRow) -> StoreResult<Flow> {
         revision: row.try_get("revision").map_err(db)?,
     };
     decode_flow(row.try_get("doc").map_err(db)?, cols)
-}
-
-pub(crate) async fn load(
-    pool: &SqlitePool,
-    env: EnvironmentId,
-    id: FlowId,
-) -> StoreResult<Option<Flow>> {
-    let row = sqlx::query(SELECT_ONE)
-        .bind(id.to_string())
-        .bind(env.to_string())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
-    row.as_ref().map(flow_from_row).transpose()
-}
-
-/// Inserts a new flow (and the idempotent answer announcing it) inside the caller's transaction.
-pub(crate) async fn insert_in(
-    conn: &mut SqliteConnection,
-    flow: &Flow,
-    answer: Option<&IdempotentAnswer>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state, session_token_hash, \
-         expires_at, created_at, updated_at, revision, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)",
-    )
-    .bind(flow.id.to_string())
-    .bind(flow.environment_id.to_string())
-    .bind(flow.mode.as_str())
-    .bind(flow.execution_state.as_str())
-    .bind(flow.settlement_state.as_str())
-    .bind(flow.risk_state.as_str())
-    .bind(flow.session_token_hash.map(|h| h.0.to_vec()))
-    .bind(flow.expires_at.0)
-    .bind(flow.created_at.0)
-    .bind(flow.updated_at.0)
-    .bind(encode_flow_doc(flow))
-    .execute(&mut *conn)
-    .await
-    .map_err(db)?;
-    if let Some(answer) = answer {
-        idempotency::complete(conn, answer).await?;
-    }
-    Ok(())
-}
-
-/// Runs `op` against the flow and writes its change, inside the caller's transaction (the
-/// group-commit batch, see `batch.rs`).
-pub(crate) async fn apply_transition(
-    tx: &mut SqliteConnection,
-    env: EnvironmentId,
-    id: FlowId,
-    op: FlowOp,
-) -> StoreResult<Result<Flow, Rejection>> {
-    let row = sqlx::query(SELECT_ONE)
-        .bind(id.to_string())
-        .bind(env.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    let current = row.as_ref().map(flow_from_row).transpose()?;
-    let change = match op(current.as_ref()) {
-        Ok(change) => change,
-        Err(rejection) => return Ok(Err(rejection)),
-    };
-    let expected_revision = current.map_or(-1, |f| f.revision);
-    write_change(tx, &change.flow, expected_revision).await?;
-    for event in &change.events {
-        sqlx::query("INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .bind(event.id.to_string())
-            .bind(event.environment_id.to_string())
-            .bind(event.flow_id.to_string())
-            .bind(event.event_type)
-            .bind(event.payload.to_string())
-            .bind(event.created_at.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    }
-    if !change.events.is_empty() {
-        let endpoints = crate::webhooks::live_endpoints(tx, env).await?;
-        for event in &change.events {
-            for delivery in Delivery::fan_out(&endpoints, event) {
-                crate::webhooks::insert_delivery(tx, &delivery).await?;
-            }
-        }
-    }
-    let mut flow = change.flow;
-    flow.revision = expected_revision + 1;
-    Ok(Ok(flow))
-}
-
-/// The guarded write: it only lands on the revision that was read, so even a bug that
-/// skipped the lock could not overwrite a concurrent change.
-async fn write_change(
-    tx: &mut SqliteConnection,
-    flow: &Flow,
-    expected_revision: i64,
-) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE flows SET execution_state = ?1, settlement_state = ?2, risk_state = ?3, session_token_hash = ?4, \
-         expires_at = ?5, updated_at = ?6, revision = revision + 1, doc = ?7 WHERE id = ?8 AND revision = ?9",
-    )
-    .bind(flow.execution_state.as_str())
-    .bind(flow.settlement_state.as_str())
-    .bind(flow.risk_state.as_str())
-    .bind(flow.session_token_hash.map(|h| h.0.to_vec()))
-    .bind(flow.expires_at.0)
-    .bind(flow.updated_at.0)
-    .bind(encode_flow_doc(flow))
-    .bind(flow.id.to_string())
-    .bind(expected_revision)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "flow {} changed concurrently",
-            flow.id
-        )))
-    }
 }
 
 pub(crate) async fn list(

@@ -7,6 +7,8 @@
 mod batch;
 mod flows;
 mod idempotency;
+mod native;
+mod native_write;
 mod webhooks;
 
 use std::str::FromStr;
@@ -37,6 +39,8 @@ pub struct SqliteStore {
     pub(crate) reader: SqlitePool,
     /// The group-commit writer for flow writes (see `batch.rs`).
     batch: tokio::sync::mpsc::Sender<batch::Job>,
+    /// Connections for the hot point reads (see `native.rs`).
+    native: std::sync::Arc<native::Readers>,
 }
 
 impl SqliteStore {
@@ -59,17 +63,20 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))?;
+        let path = options.get_filename().to_path_buf();
         let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2) as u32;
         let reader = SqlitePoolOptions::new()
             .max_connections(readers)
             .connect_with(options.read_only(true))
             .await
             .map_err(db)?;
-        let batch = batch::spawn(writer.clone());
+        let batch = batch::spawn(&path)?;
+        let native = std::sync::Arc::new(native::Readers::new(path.clone()));
         Ok(Self {
             writer,
             reader,
             batch,
+            native,
         })
     }
 
@@ -78,19 +85,6 @@ impl SqliteStore {
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
-}
-
-fn environment_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Environment> {
-    let id: String = row.try_get("id").map_err(db)?;
-    Ok(Environment {
-        id: id
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("environment id {id:?}")))?,
-        name: row.try_get("name").map_err(db)?,
-        allowed_origins: decode_origins(row.try_get("allowed_origins").map_err(db)?)?,
-        enabled_chains: decode_chains(row.try_get("enabled_chains").map_err(db)?)?,
-        created_at: Timestamp(row.try_get("created_at").map_err(db)?),
-    })
 }
 
 async fn insert_environment(
@@ -170,12 +164,7 @@ impl Store for SqliteStore {
     }
 
     async fn environment(&self, id: EnvironmentId) -> StoreResult<Option<Environment>> {
-        let row = sqlx::query("SELECT * FROM environments WHERE id = ?1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.as_ref().map(environment_from_row).transpose()
+        self.native.with(|conn| native::load_environment(conn, id))
     }
 
     async fn update_environment(&self, env: &Environment) -> StoreResult<()> {
@@ -208,18 +197,7 @@ impl Store for SqliteStore {
     }
 
     async fn any_denied(&self, env: EnvironmentId, keys: &[String]) -> StoreResult<bool> {
-        for key in keys {
-            let hit: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deny_list WHERE environment_id = ?1 AND screening_key = ?2)")
-                .bind(env.to_string())
-                .bind(key)
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db)?;
-            if hit {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.native.with(|conn| native::any_denied(conn, env, keys))
     }
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {
@@ -277,7 +255,7 @@ impl Store for SqliteStore {
     }
 
     async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
-        flows::load(&self.reader, env, id).await
+        self.native.with(|conn| native::load_flow(conn, env, id))
     }
 
     async fn list_flows(

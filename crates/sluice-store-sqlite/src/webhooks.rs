@@ -53,19 +53,6 @@ fn delivery_from_row(row: &SqliteRow) -> StoreResult<Delivery> {
     })
 }
 
-/// The environment's live endpoints, read inside a transaction for fan-out.
-pub(crate) async fn live_endpoints(
-    conn: &mut SqliteConnection,
-    env: EnvironmentId,
-) -> StoreResult<Vec<WebhookEndpoint>> {
-    let rows = sqlx::query("SELECT * FROM webhook_endpoints WHERE environment_id = ?1 AND enabled")
-        .bind(env.to_string())
-        .fetch_all(conn)
-        .await
-        .map_err(db)?;
-    rows.iter().map(endpoint_from_row).collect()
-}
-
 pub(crate) async fn insert_delivery(conn: &mut SqliteConnection, d: &Delivery) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, environment_id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at) \

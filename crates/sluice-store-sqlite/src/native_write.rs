@@ -1,0 +1,183 @@
+//! The statements of a group-commit batch (see `batch.rs`), on the writer thread's
+//! `rusqlite` connection: insert a flow, and the state-guarded transition write with its
+//! outbox rows (events and webhook deliveries) in the same transaction.
+
+use rusqlite::{Connection, params};
+use sluice_domain::transitions::Rejection;
+use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId, Timestamp};
+use sluice_store::*;
+
+use crate::native::{db, load_flow};
+
+/// Inserts a new flow, and the idempotent answer announcing it, in the batch's transaction.
+pub(crate) fn insert_flow(
+    conn: &Connection,
+    flow: &Flow,
+    answer: Option<&IdempotentAnswer>,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state, session_token_hash, \
+         expires_at, created_at, updated_at, revision, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            flow.id.to_string(),
+            flow.environment_id.to_string(),
+            flow.mode.as_str(),
+            flow.execution_state.as_str(),
+            flow.settlement_state.as_str(),
+            flow.risk_state.as_str(),
+            flow.session_token_hash.map(|h| h.0.to_vec()),
+            flow.expires_at.0,
+            flow.created_at.0,
+            flow.updated_at.0,
+            encode_flow_doc(flow),
+        ])
+    })
+    .map_err(db)?;
+    if let Some(a) = answer {
+        conn.prepare_cached(
+            "UPDATE idempotency_keys SET state = 'done', status = ?4, body = ?5 \
+             WHERE environment_id = ?1 AND path = ?2 AND key = ?3",
+        )
+        .and_then(|mut done| {
+            done.execute(params![
+                a.key.environment_id.to_string(),
+                a.key.path,
+                a.key.key,
+                i64::from(a.status),
+                a.body,
+            ])
+        })
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Runs `op` against the flow and writes its change and its outbox rows.
+pub(crate) fn apply_transition(
+    conn: &Connection,
+    env: EnvironmentId,
+    id: FlowId,
+    op: FlowOp,
+) -> StoreResult<Result<Flow, Rejection>> {
+    let current = load_flow(conn, env, id)?;
+    let change = match op(current.as_ref()) {
+        Ok(change) => change,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    let expected_revision = current.map_or(-1, |f| f.revision);
+    write_change(conn, &change.flow, expected_revision)?;
+    if !change.events.is_empty() {
+        let endpoints = live_endpoints(conn, env)?;
+        for event in &change.events {
+            insert_event(conn, event)?;
+            for delivery in Delivery::fan_out(&endpoints, event) {
+                insert_delivery(conn, &delivery)?;
+            }
+        }
+    }
+    let mut flow = change.flow;
+    flow.revision = expected_revision + 1;
+    Ok(Ok(flow))
+}
+
+/// The guarded write: it only lands on the revision that was read, so even a bug that
+/// skipped the batch's lock could not overwrite a concurrent change.
+fn write_change(conn: &Connection, flow: &Flow, expected_revision: i64) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE flows SET execution_state = ?1, settlement_state = ?2, risk_state = ?3, session_token_hash = ?4, \
+             expires_at = ?5, updated_at = ?6, revision = revision + 1, doc = ?7 WHERE id = ?8 AND revision = ?9",
+        )
+        .and_then(|mut update| {
+            update.execute(params![
+                flow.execution_state.as_str(),
+                flow.settlement_state.as_str(),
+                flow.risk_state.as_str(),
+                flow.session_token_hash.map(|h| h.0.to_vec()),
+                flow.expires_at.0,
+                flow.updated_at.0,
+                encode_flow_doc(flow),
+                flow.id.to_string(),
+                expected_revision,
+            ])
+        })
+        .map_err(db)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "flow {} changed concurrently",
+            flow.id
+        )))
+    }
+}
+
+fn insert_event(conn: &Connection, event: &FlowEvent) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            event.id.to_string(),
+            event.environment_id.to_string(),
+            event.flow_id.to_string(),
+            event.event_type,
+            event.payload.to_string(),
+            event.created_at.0,
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The environment's enabled endpoints, for fan-out.
+fn live_endpoints(conn: &Connection, env: EnvironmentId) -> StoreResult<Vec<WebhookEndpoint>> {
+    let mut select = conn
+        .prepare_cached(
+            "SELECT id, url, event_types, enabled, secret_version, created_at, updated_at \
+             FROM webhook_endpoints WHERE environment_id = ?1 AND enabled",
+        )
+        .map_err(db)?;
+    let mut rows = select.query([env.to_string()]).map_err(db)?;
+    let mut endpoints = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        let event_types: Option<String> = row.get(2).map_err(db)?;
+        endpoints.push(WebhookEndpoint {
+            id: row.get(0).map_err(db)?,
+            environment_id: env,
+            url: row.get(1).map_err(db)?,
+            event_types: decode_event_types(event_types.as_deref())?,
+            enabled: row.get(3).map_err(db)?,
+            secret_version: row.get(4).map_err(db)?,
+            created_at: Timestamp(row.get(5).map_err(db)?),
+            updated_at: Timestamp(row.get(6).map_err(db)?),
+        });
+    }
+    Ok(endpoints)
+}
+
+fn insert_delivery(conn: &Connection, d: &Delivery) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_deliveries (id, environment_id, endpoint_id, event_id, event_type, payload, status, \
+         attempts, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            d.id,
+            d.environment_id.to_string(),
+            d.endpoint_id,
+            d.event_id,
+            d.event_type,
+            d.payload,
+            d.status.as_str(),
+            d.attempts,
+            d.next_attempt_at.map(|t| t.0),
+            d.created_at.0,
+        ])
+    })
+    .map_err(db)?;
+    Ok(())
+}
