@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::chains::Chains;
 use crate::config::Config;
+use crate::env_cache::EnvironmentCache;
 use crate::http::{ops, payer, payer_flows, payer_payment, server_flows, webhooks};
 use crate::openapi::BaseDocument;
 use crate::pricing::PriceSource;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub prices: Arc<PriceSource>,
     pub webhook_key: WebhookKey,
     pub rate_limits: Arc<RateLimits>,
+    pub environments: Arc<EnvironmentCache>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
         let prices = Arc::new(PriceSource::from_config(&config));
         let webhook_key = WebhookKey::random();
         let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
+        let environments = Arc::new(EnvironmentCache::new(config.cache.environment_ttl_ms));
         Self {
             store,
             clock,
@@ -54,6 +57,7 @@ impl AppState {
             prices,
             webhook_key,
             rate_limits,
+            environments,
         }
     }
 

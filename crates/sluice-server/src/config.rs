@@ -29,6 +29,29 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     #[serde(default)]
     pub rate_limit: crate::rate_limit::RateLimitConfig,
+    #[serde(default)]
+    pub cache: CacheConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// How long an instance reuses an environment it read (origins, enabled chains); 0 reads
+    /// it on every request. See `env_cache.rs`.
+    #[serde(default = "default_environment_ttl")]
+    pub environment_ttl_ms: u64,
+}
+
+fn default_environment_ttl() -> u64 {
+    1000
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            environment_ttl_ms: default_environment_ttl(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod chains;
 pub mod cli;
 pub mod config;
+pub mod env_cache;
 pub mod error;
 pub mod http;
 pub mod lifecycle;

@@ -459,6 +459,10 @@ async fn environment_restrictions_have_their_own_codes(backend: Backend) {
     let mut env = app.store.environment(app.env_id).await.unwrap().unwrap();
     env.enabled_chains = Some(vec![sluice_domain::ChainName::Sol]);
     app.store.update_environment(&env).await.unwrap();
+    // Each instance reuses an environment it read for `[cache] environment_ttl_ms` (1 s by
+    // default): the change is not seen yet, and is seen once that time has passed.
+    assert_eq!(app.attach(&id, &wallet_source()).await.status, 200);
+    app.clock.advance_seconds(1);
     let reply = app.attach(&id, &wallet_source()).await;
     assert_eq!(
         violations(&reply),

@@ -1,7 +1,7 @@
-//! Flow rows on PostgreSQL: load, list, insert, and the state-guarded transition write.
+//! Flow rows on PostgreSQL: load, list, insert, and the statements of a transition batch
+//! (see `batch.rs`).
 
-use sluice_domain::transitions::Rejection;
-use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
+use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId, Timestamp};
 use sluice_store::*;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, Row, Transaction};
@@ -11,12 +11,8 @@ use crate::{PostgresStore, db, idempotency};
 const COLUMNS: &str = "environment_id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, revision, doc";
 
 /// One flow by ID, only within its own environment: another environment's flow is "absent".
-/// Transitions use the `FOR UPDATE` variant to hold the row until they commit.
 const SELECT_ONE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
      expires_at, updated_at, revision, doc FROM flows WHERE id = $1 AND environment_id = $2";
-const SELECT_ONE_FOR_UPDATE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
-     expires_at, updated_at, revision, doc FROM flows WHERE id = $1 AND environment_id = $2 FOR UPDATE";
-
 fn flow_from_row(row: &PgRow) -> StoreResult<Flow> {
     let cols = FlowColumns {
         environment_id: EnvironmentId::from_uuid(row.try_get("environment_id").map_err(db)?),
@@ -73,85 +69,6 @@ pub(crate) async fn insert_flow(
         idempotency::complete(&mut tx, answer).await?;
     }
     tx.commit().await.map_err(db)
-}
-
-pub(crate) async fn transition(
-    store: &PostgresStore,
-    env: EnvironmentId,
-    id: FlowId,
-    op: FlowOp,
-) -> StoreResult<Result<Flow, Rejection>> {
-    let mut tx = store.write().await?;
-    let row = sqlx::query(SELECT_ONE_FOR_UPDATE)
-        .bind(id.as_uuid())
-        .bind(env.as_uuid())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    let current = row.as_ref().map(flow_from_row).transpose()?;
-    let change = match op(current.as_ref()) {
-        Ok(change) => change,
-        Err(rejection) => return Ok(Err(rejection)),
-    };
-    let expected_revision = current.map_or(-1, |f| f.revision);
-    write_change(&mut tx, &change.flow, expected_revision).await?;
-    for event in &change.events {
-        sqlx::query("INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(event.id)
-            .bind(event.environment_id.as_uuid())
-            .bind(event.flow_id.as_uuid())
-            .bind(event.event_type)
-            .bind(event.payload.to_string())
-            .bind(event.created_at.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    }
-    if !change.events.is_empty() {
-        let endpoints = crate::webhooks::live_endpoints(&mut tx, env).await?;
-        for event in &change.events {
-            for delivery in Delivery::fan_out(&endpoints, event) {
-                crate::webhooks::insert_delivery(&mut tx, &delivery).await?;
-            }
-        }
-    }
-    tx.commit().await.map_err(db)?;
-    let mut flow = change.flow;
-    flow.revision = expected_revision + 1;
-    Ok(Ok(flow))
-}
-
-/// The guarded write: it only lands on the revision that was read, so even a bug that
-/// skipped the lock could not overwrite a concurrent change.
-async fn write_change(
-    tx: &mut Transaction<'static, Postgres>,
-    flow: &Flow,
-    expected_revision: i64,
-) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE flows SET execution_state = $1, settlement_state = $2, risk_state = $3, session_token_hash = $4, \
-         expires_at = $5, updated_at = $6, revision = revision + 1, doc = $7 WHERE id = $8 AND revision = $9",
-    )
-    .bind(flow.execution_state.as_str())
-    .bind(flow.settlement_state.as_str())
-    .bind(flow.risk_state.as_str())
-    .bind(flow.session_token_hash.map(|h| h.0.to_vec()))
-    .bind(flow.expires_at.0)
-    .bind(flow.updated_at.0)
-    .bind(encode_flow_doc(flow))
-    .bind(flow.id.as_uuid())
-    .bind(expected_revision)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "flow {} changed concurrently",
-            flow.id
-        )))
-    }
 }
 
 pub(crate) async fn list(
@@ -242,4 +159,117 @@ pub(crate) async fn events(pool: &PgPool, id: FlowId) -> StoreResult<Vec<StoredE
             })
         })
         .collect()
+}
+
+/// Locks the flows with these IDs (sorted, so that concurrent batches lock in one order and
+/// cannot deadlock) and returns those that exist.
+pub(crate) async fn lock_flows(
+    tx: &mut Transaction<'static, Postgres>,
+    ids: &[FlowId],
+) -> StoreResult<Vec<Flow>> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(FlowId::as_uuid).collect();
+    let rows = sqlx::query(
+        "SELECT id, environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
+         expires_at, updated_at, revision, doc FROM flows WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
+/// Writes each changed flow in one statement; each row is guarded by the revision that was
+/// locked, and a row that did not match fails the whole batch.
+pub(crate) async fn write_batch(
+    tx: &mut Transaction<'static, Postgres>,
+    changed: &[(&Flow, i64)],
+) -> StoreResult<()> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(changed.len());
+    let mut execution = Vec::with_capacity(changed.len());
+    let mut settlement = Vec::with_capacity(changed.len());
+    let mut risk = Vec::with_capacity(changed.len());
+    let mut token_hashes: Vec<Option<Vec<u8>>> = Vec::with_capacity(changed.len());
+    let mut expires = Vec::with_capacity(changed.len());
+    let mut updated = Vec::with_capacity(changed.len());
+    let mut locked = Vec::with_capacity(changed.len());
+    let mut revisions = Vec::with_capacity(changed.len());
+    let mut docs = Vec::with_capacity(changed.len());
+    for (flow, locked_revision) in changed {
+        ids.push(flow.id.as_uuid());
+        execution.push(flow.execution_state.as_str());
+        settlement.push(flow.settlement_state.as_str());
+        risk.push(flow.risk_state.as_str());
+        token_hashes.push(flow.session_token_hash.map(|h| h.0.to_vec()));
+        expires.push(flow.expires_at.0);
+        updated.push(flow.updated_at.0);
+        locked.push(*locked_revision);
+        revisions.push(flow.revision);
+        docs.push(encode_flow_doc(flow));
+    }
+    let done = sqlx::query(
+        "UPDATE flows AS f SET execution_state = b.execution_state, settlement_state = b.settlement_state, \
+         risk_state = b.risk_state, session_token_hash = b.session_token_hash, expires_at = b.expires_at, \
+         updated_at = b.updated_at, revision = b.revision, doc = b.doc \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[], $7::bigint[], \
+                     $8::bigint[], $9::bigint[], $10::text[]) \
+              AS b(id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, \
+                   locked_revision, revision, doc) \
+         WHERE f.id = b.id AND f.revision = b.locked_revision",
+    )
+    .bind(&ids)
+    .bind(&execution)
+    .bind(&settlement)
+    .bind(&risk)
+    .bind(&token_hashes)
+    .bind(&expires)
+    .bind(&updated)
+    .bind(&locked)
+    .bind(&revisions)
+    .bind(&docs)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    if done.rows_affected() == changed.len() as u64 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "a flow in the batch changed concurrently".into(),
+        ))
+    }
+}
+
+/// Stores the batch's events in one statement, in order (their `seq` is the flow's history).
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[FlowEvent],
+) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id).collect();
+    let envs: Vec<uuid::Uuid> = events.iter().map(|e| e.environment_id.as_uuid()).collect();
+    let flows: Vec<uuid::Uuid> = events.iter().map(|e| e.flow_id.as_uuid()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type).collect();
+    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
+    let created: Vec<i64> = events.iter().map(|e| e.created_at.0).collect();
+    sqlx::query(
+        "INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) \
+         SELECT id, environment_id, flow_id, event_type, payload, created_at \
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY \
+              AS e(id, environment_id, flow_id, event_type, payload, created_at, n) ORDER BY n",
+    )
+    .bind(&ids)
+    .bind(&envs)
+    .bind(&flows)
+    .bind(&types)
+    .bind(&payloads)
+    .bind(&created)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 //! default.
 #![forbid(unsafe_code)]
 
+mod batch;
 mod flows;
 mod idempotency;
 mod webhooks;
@@ -26,6 +27,8 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 #[derive(Clone)]
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    /// The batching writers for transitions (see `batch.rs`).
+    batch: tokio::sync::mpsc::Sender<batch::Job>,
 }
 
 impl PostgresStore {
@@ -45,7 +48,8 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))?;
-        Ok(Self { pool })
+        let batch = batch::spawn(pool.clone());
+        Ok(Self { pool, batch })
     }
 
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Postgres>> {
@@ -251,7 +255,17 @@ impl Store for PostgresStore {
         id: FlowId,
         op: FlowOp,
     ) -> StoreResult<Result<Flow, Rejection>> {
-        flows::transition(self, env, id, op).await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || {
+            StoreError::Database(Box::new(std::io::Error::other(
+                "the PostgreSQL batch writers have stopped",
+            )))
+        };
+        self.batch
+            .send(batch::Job { env, id, op, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn overdue_flows(

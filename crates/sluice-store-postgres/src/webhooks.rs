@@ -48,18 +48,6 @@ fn delivery_from_row(row: &PgRow) -> StoreResult<Delivery> {
 }
 
 /// The environment's live endpoints, read inside a transaction for fan-out.
-pub(crate) async fn live_endpoints(
-    conn: &mut PgConnection,
-    env: EnvironmentId,
-) -> StoreResult<Vec<WebhookEndpoint>> {
-    let rows = sqlx::query("SELECT * FROM webhook_endpoints WHERE environment_id = $1 AND enabled")
-        .bind(env.as_uuid())
-        .fetch_all(conn)
-        .await
-        .map_err(db)?;
-    rows.iter().map(endpoint_from_row).collect()
-}
-
 pub(crate) async fn insert_delivery(conn: &mut PgConnection, d: &Delivery) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, environment_id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at) \
@@ -270,4 +258,82 @@ pub(crate) async fn redeliver(
         .map_err(db)?;
     tx.commit().await.map_err(db)?;
     row.as_ref().map(delivery_from_row).transpose()
+}
+
+/// Queues one delivery per event per live endpoint of the event's environment: one read of
+/// the endpoints and one insert for the whole batch.
+pub(crate) async fn fan_out(
+    tx: &mut Transaction<'static, Postgres>,
+    events: &[sluice_domain::FlowEvent],
+) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut envs: Vec<uuid::Uuid> = events.iter().map(|e| e.environment_id.as_uuid()).collect();
+    envs.sort_unstable();
+    envs.dedup();
+    let rows = sqlx::query("SELECT * FROM webhook_endpoints WHERE environment_id = ANY($1) AND enabled ORDER BY created_at, id")
+        .bind(&envs)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
+    let endpoints: Vec<WebhookEndpoint> = rows
+        .iter()
+        .map(endpoint_from_row)
+        .collect::<StoreResult<_>>()?;
+    let deliveries: Vec<Delivery> = events
+        .iter()
+        .flat_map(|event| {
+            let own: Vec<WebhookEndpoint> = endpoints
+                .iter()
+                .filter(|e| e.environment_id == event.environment_id)
+                .cloned()
+                .collect();
+            Delivery::fan_out(&own, event)
+        })
+        .collect();
+    insert_deliveries(tx, &deliveries).await
+}
+
+async fn insert_deliveries(
+    tx: &mut Transaction<'static, Postgres>,
+    deliveries: &[Delivery],
+) -> StoreResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&Delivery) -> String| deliveries.iter().map(f).collect::<Vec<String>>();
+    let envs: Vec<uuid::Uuid> = deliveries
+        .iter()
+        .map(|d| d.environment_id.as_uuid())
+        .collect();
+    let attempts: Vec<i64> = deliveries.iter().map(|d| d.attempts).collect();
+    let next: Vec<Option<i64>> = deliveries
+        .iter()
+        .map(|d| d.next_attempt_at.map(|t| t.0))
+        .collect();
+    let created: Vec<i64> = deliveries.iter().map(|d| d.created_at.0).collect();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, environment_id, endpoint_id, event_id, event_type, payload, status, attempts, \
+         next_attempt_at, created_at) \
+         SELECT id, environment_id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at \
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], \
+                     $9::bigint[], $10::bigint[]) WITH ORDINALITY \
+              AS d(id, environment_id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at, n) \
+         ORDER BY n",
+    )
+    .bind(column(|d| d.id.clone()))
+    .bind(&envs)
+    .bind(column(|d| d.endpoint_id.clone()))
+    .bind(column(|d| d.event_id.clone()))
+    .bind(column(|d| d.event_type.clone()))
+    .bind(column(|d| d.payload.clone()))
+    .bind(column(|d| d.status.as_str().to_owned()))
+    .bind(&attempts)
+    .bind(&next)
+    .bind(&created)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }

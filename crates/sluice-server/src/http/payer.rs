@@ -35,8 +35,9 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
         Ok(ids) => ids,
         Err(e) => return e.into_response(),
     };
-    let environment = match app.store.environment(environment_id).await {
-        Ok(Some(env)) => Arc::new(env),
+    let now = app.clock.now();
+    let environment = match app.environments.get(app.store.as_ref(), environment_id, now).await {
+        Ok(Some(env)) => env,
         Ok(None) => return ApiError::flow_not_found().into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };

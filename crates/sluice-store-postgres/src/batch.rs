@@ -1,0 +1,146 @@
+//! Batched transitions. Each transition used to be its own transaction of six round trips
+//! (begin, lock, update, event, endpoints, commit) and its own commit flush. Here a few writer
+//! tasks each take every transition queued at that moment and apply the whole batch in one
+//! transaction with a fixed number of statements, whatever its size: lock every flow
+//! (`FOR UPDATE`, in ID order so that batches on other instances cannot deadlock with this
+//! one), run each job's operation in memory (several jobs on one flow run in arrival order, each
+//! seeing the previous one's result), then one `UPDATE … FROM unnest(…)`, one events insert,
+//! one endpoints read and one deliveries insert, and one commit. Every caller is answered only
+//! after that commit. Under light load a batch holds one job, so nothing waits on a timer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sluice_domain::transitions::Rejection;
+use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId};
+use sluice_store::*;
+use sqlx::PgPool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::db;
+use crate::flows::lock_flows;
+
+/// Most jobs in one transaction.
+const MAX_BATCH: usize = 128;
+const QUEUE: usize = 4096;
+/// Batches in flight at once: a batch is mostly waiting on the network, so a few writers keep
+/// the server busy while one waits for its commit.
+const WRITERS: usize = 4;
+
+pub(crate) type Reply = oneshot::Sender<StoreResult<Result<Flow, Rejection>>>;
+
+pub(crate) struct Job {
+    pub env: EnvironmentId,
+    pub id: FlowId,
+    pub op: FlowOp,
+    pub reply: Reply,
+}
+
+pub(crate) fn spawn(pool: PgPool) -> mpsc::Sender<Job> {
+    let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+    let rx = Arc::new(Mutex::new(rx));
+    for _ in 0..WRITERS {
+        let (pool, rx) = (pool.clone(), rx.clone());
+        tokio::spawn(async move {
+            while let Some(batch) = next_batch(&rx).await {
+                run(&pool, batch).await;
+            }
+        });
+    }
+    tx
+}
+
+/// Waits for one job, then takes whatever else is already queued.
+async fn next_batch(rx: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    let mut rx = rx.lock().await;
+    let first = rx.recv().await?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// A flow's state through the batch: as locked, then after each accepted job.
+struct Working {
+    locked_revision: i64,
+    flow: Flow,
+    changed: bool,
+}
+
+async fn run(pool: &PgPool, batch: Vec<Job>) {
+    let (work, replies): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|j| ((j.env, j.id, j.op), j.reply))
+        .unzip();
+    match apply(pool, work).await {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            let message = format!("batched transition failed: {e}");
+            for reply in replies {
+                let e = StoreError::Database(Box::new(std::io::Error::other(message.clone())));
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+}
+
+/// The batch's transaction; the outcomes are in job order and hold only once it committed.
+async fn apply(
+    pool: &PgPool,
+    work: Vec<(EnvironmentId, FlowId, FlowOp)>,
+) -> StoreResult<Vec<Result<Flow, Rejection>>> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let mut ids: Vec<FlowId> = work.iter().map(|(_, id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut flows: HashMap<FlowId, Working> = lock_flows(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|flow| {
+            let working = Working {
+                locked_revision: flow.revision,
+                flow,
+                changed: false,
+            };
+            (working.flow.id, working)
+        })
+        .collect();
+    let mut events: Vec<FlowEvent> = Vec::new();
+    let mut outcomes = Vec::with_capacity(work.len());
+    for (env, id, op) in work {
+        // Another environment's flow is absent, as everywhere else.
+        let working = flows.get_mut(&id).filter(|w| w.flow.environment_id == env);
+        let current = working.as_ref().map(|w| &w.flow);
+        let outcome = match op(current) {
+            Ok(change) => {
+                let working = working.expect("an accepted change has a flow");
+                let mut flow = change.flow;
+                flow.revision = working.flow.revision + 1;
+                working.flow = flow.clone();
+                working.changed = true;
+                events.extend(change.events);
+                Ok(flow)
+            }
+            Err(rejection) => Err(rejection),
+        };
+        outcomes.push(outcome);
+    }
+    let changed: Vec<(&Flow, i64)> = flows
+        .values()
+        .filter(|w| w.changed)
+        .map(|w| (&w.flow, w.locked_revision))
+        .collect();
+    crate::flows::write_batch(&mut tx, &changed).await?;
+    crate::flows::insert_events(&mut tx, &events).await?;
+    crate::webhooks::fan_out(&mut tx, &events).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(outcomes)
+}
