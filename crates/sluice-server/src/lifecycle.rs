@@ -11,12 +11,12 @@ use sluice_store::{Store, StoreResult};
 pub type Outcome = StoreResult<Result<Flow, Rejection>>;
 
 /// What P4 decided before the write: the validated request, the token the caller sent, the
-/// screening verdict and the hash of the newly minted token.
+/// keys of the addresses to screen and the hash of the newly minted token.
 #[derive(Debug)]
 pub struct Attach {
     pub request: AttachRequest,
     pub presented_token: Option<TokenHash>,
-    pub screening_hit: bool,
+    pub screening_keys: Vec<String>,
     pub new_token: TokenHash,
 }
 
@@ -25,20 +25,23 @@ pub async fn attach(
     store: &dyn Store,
     env: EnvironmentId,
     id: FlowId,
-    attach: Attach,
+    mut attach: Attach,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
+    let screening_keys = std::mem::take(&mut attach.screening_keys);
+    let op = move |current: Option<&Flow>, screening_hit: bool| {
         let current = current.ok_or(Rejection::NotFound)?;
         let input = AttachInput {
             request: &attach.request,
             presented_token: attach.presented_token,
-            screening_hit: attach.screening_hit,
+            screening_hit,
             new_token: attach.new_token,
         };
         transitions::attach(current, &input, now)
     };
-    store.transition(env, id, Box::new(op)).await
+    store
+        .screened_transition(env, id, screening_keys, Box::new(op))
+        .await
 }
 
 /// P8: the payer cancels with the live session token.

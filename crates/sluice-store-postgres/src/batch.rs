@@ -3,7 +3,8 @@
 //! tasks each take every transition queued at that moment and apply the whole batch in one
 //! transaction with a fixed number of statements, whatever its size: lock every flow
 //! (`FOR UPDATE`, in ID order so that batches on other instances cannot deadlock with this
-//! one), run each job's operation in memory (several jobs on one flow run in arrival order, each
+//! one) and check every job's addresses against the deny list in one query, run each job's
+//! operation in memory (several jobs on one flow run in arrival order, each
 //! seeing the previous one's result), then one `UPDATE … FROM unnest(…)`, one events insert,
 //! one endpoints read and one deliveries insert, and one commit. Every caller is answered only
 //! after that commit. Under light load a batch holds one job, so nothing waits on a timer.
@@ -32,7 +33,9 @@ pub(crate) type Reply = oneshot::Sender<StoreResult<Result<Flow, Rejection>>>;
 pub(crate) struct Job {
     pub env: EnvironmentId,
     pub id: FlowId,
-    pub op: FlowOp,
+    /// Checked against the deny list inside the batch's transaction.
+    pub screening_keys: Vec<String>,
+    pub op: ScreenedOp,
     pub reply: Reply,
 }
 
@@ -74,7 +77,7 @@ struct Working {
 async fn run(pool: &PgPool, batch: Vec<Job>) {
     let (work, replies): (Vec<_>, Vec<_>) = batch
         .into_iter()
-        .map(|j| ((j.env, j.id, j.op), j.reply))
+        .map(|j| ((j.env, j.id, j.screening_keys, j.op), j.reply))
         .unzip();
     match apply(pool, work).await {
         Ok(outcomes) => {
@@ -95,10 +98,15 @@ async fn run(pool: &PgPool, batch: Vec<Job>) {
 /// The batch's transaction; the outcomes are in job order and hold only once it committed.
 async fn apply(
     pool: &PgPool,
-    work: Vec<(EnvironmentId, FlowId, FlowOp)>,
+    work: Vec<(EnvironmentId, FlowId, Vec<String>, ScreenedOp)>,
 ) -> StoreResult<Vec<Result<Flow, Rejection>>> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let mut ids: Vec<FlowId> = work.iter().map(|(_, id, _)| *id).collect();
+    let screened: Vec<(EnvironmentId, &String)> = work
+        .iter()
+        .flat_map(|(env, _, keys, _)| keys.iter().map(|k| (*env, k)))
+        .collect();
+    let denied = crate::denied_keys(&mut tx, &screened).await?;
+    let mut ids: Vec<FlowId> = work.iter().map(|(_, id, _, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut flows: HashMap<FlowId, Working> = lock_flows(&mut tx, &ids)
@@ -115,11 +123,12 @@ async fn apply(
         .collect();
     let mut events: Vec<FlowEvent> = Vec::new();
     let mut outcomes = Vec::with_capacity(work.len());
-    for (env, id, op) in work {
+    for (env, id, keys, op) in work {
+        let hit = keys.into_iter().any(|k| denied.contains(&(env, k)));
         // Another environment's flow is absent, as everywhere else.
         let working = flows.get_mut(&id).filter(|w| w.flow.environment_id == env);
         let current = working.as_ref().map(|w| &w.flow);
-        let outcome = match op(current) {
+        let outcome = match op(current, hit) {
             Ok(change) => {
                 let working = working.expect("an accepted change has a flow");
                 let mut flow = change.flow;

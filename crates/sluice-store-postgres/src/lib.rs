@@ -32,6 +32,62 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Hands a transition to the batching writers and waits for its committed outcome.
+    async fn batched(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        screening_keys: Vec<String>,
+        op: ScreenedOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        let stopped = || {
+            StoreError::Database(Box::new(std::io::Error::other(
+                "the PostgreSQL batch writers have stopped",
+            )))
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = batch::Job {
+            env,
+            id,
+            screening_keys,
+            op,
+            reply,
+        };
+        self.batch.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Which of these (environment, screening key) pairs are on the deny list: one query.
+pub(crate) async fn denied_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    screened: &[(EnvironmentId, &String)],
+) -> StoreResult<std::collections::HashSet<(EnvironmentId, String)>> {
+    if screened.is_empty() {
+        return Ok(Default::default());
+    }
+    let envs: Vec<uuid::Uuid> = screened.iter().map(|(e, _)| e.as_uuid()).collect();
+    let keys: Vec<&str> = screened.iter().map(|(_, k)| k.as_str()).collect();
+    let rows = sqlx::query(
+        "SELECT d.environment_id, d.screening_key FROM deny_list d \
+         JOIN unnest($1::uuid[], $2::text[]) AS k(environment_id, screening_key) \
+         ON d.environment_id = k.environment_id AND d.screening_key = k.screening_key",
+    )
+    .bind(&envs)
+    .bind(&keys)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let env: uuid::Uuid = row.try_get("environment_id").map_err(db)?;
+            let key: String = row.try_get("screening_key").map_err(db)?;
+            Ok((EnvironmentId::from_uuid(env), key))
+        })
+        .collect()
+}
+
+impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and applies pending migrations (sqlx takes an
     /// advisory lock, so instances starting together migrate once).
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -255,17 +311,18 @@ impl Store for PostgresStore {
         id: FlowId,
         op: FlowOp,
     ) -> StoreResult<Result<Flow, Rejection>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let stopped = || {
-            StoreError::Database(Box::new(std::io::Error::other(
-                "the PostgreSQL batch writers have stopped",
-            )))
-        };
-        self.batch
-            .send(batch::Job { env, id, op, reply })
+        self.batched(env, id, Vec::new(), Box::new(move |flow, _| op(flow)))
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+    }
+
+    async fn screened_transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        screening_keys: Vec<String>,
+        op: ScreenedOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        self.batched(env, id, screening_keys, op).await
     }
 
     async fn overdue_flows(

@@ -24,6 +24,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `None` means the flow does not exist in that environment.
 pub type FlowOp = Box<dyn FnOnce(Option<&Flow>) -> Result<Transition, Rejection> + Send>;
 
+/// A [`FlowOp`] that is also told whether any of the request's screening keys is on the
+/// environment's deny list.
+pub type ScreenedOp = Box<dyn FnOnce(Option<&Flow>, bool) -> Result<Transition, Rejection> + Send>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -103,6 +107,21 @@ pub trait Store: Send + Sync + 'static {
         id: FlowId,
         op: FlowOp,
     ) -> StoreResult<Result<Flow, Rejection>>;
+
+    /// [`Store::transition`] with a deny-list check of `screening_keys` whose verdict `op`
+    /// receives. By default the list is read first; a backend may fold the check into the
+    /// write's own transaction (PostgreSQL does, to save a round trip per attach).
+    async fn screened_transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        screening_keys: Vec<String>,
+        op: ScreenedOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        let hit = !screening_keys.is_empty() && self.any_denied(env, &screening_keys).await?;
+        self.transition(env, id, Box::new(move |flow| op(flow, hit)))
+            .await
+    }
 
     /// Flows still stored in a pre-broadcast state whose `expiresAt` has passed.
     async fn overdue_flows(

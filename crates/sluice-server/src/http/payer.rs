@@ -36,7 +36,11 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
         Err(e) => return e.into_response(),
     };
     let now = app.clock.now();
-    let environment = match app.environments.get(app.store.as_ref(), environment_id, now).await {
+    let environment = match app
+        .environments
+        .get(app.store.as_ref(), environment_id, now)
+        .await
+    {
         Ok(Some(env)) => env,
         Ok(None) => return ApiError::flow_not_found().into_response(),
         Err(e) => return ApiError::from(e).into_response(),

@@ -79,13 +79,12 @@ pub async fn attach_source(
         .into_iter()
         .map(screening_key)
         .collect();
-    let screening_hit = !keys.is_empty() && app.store.any_denied(env.id, &keys).await?;
     let token = mint_session_token();
     let now = app.clock.now();
     let attach = lifecycle::Attach {
         request,
         presented_token: presented_token(&headers),
-        screening_hit,
+        screening_keys: keys,
         new_token: token.hash,
     };
     let flow = lifecycle::attach(app.store.as_ref(), env.id, ctx.flow_id, attach, now).await??;
