@@ -1,4 +1,4 @@
-//! Flow rows on PostgreSQL: load, list, insert, and the statements of a transition batch
+//! Flow rows on PostgreSQL: batched loads (see `reads.rs`), list, insert, and the statements of a transition batch
 //! (see `batch.rs`).
 
 use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId, Timestamp};
@@ -10,9 +10,6 @@ use crate::{PostgresStore, db, idempotency};
 
 const COLUMNS: &str = "environment_id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, revision, doc";
 
-/// One flow by ID, only within its own environment: another environment's flow is "absent".
-const SELECT_ONE: &str = "SELECT environment_id, execution_state, settlement_state, risk_state, session_token_hash, \
-     expires_at, updated_at, revision, doc FROM flows WHERE id = $1 AND environment_id = $2";
 fn flow_from_row(row: &PgRow) -> StoreResult<Flow> {
     let cols = FlowColumns {
         environment_id: EnvironmentId::from_uuid(row.try_get("environment_id").map_err(db)?),
@@ -25,20 +22,6 @@ fn flow_from_row(row: &PgRow) -> StoreResult<Flow> {
         revision: row.try_get("revision").map_err(db)?,
     };
     decode_flow(row.try_get("doc").map_err(db)?, cols)
-}
-
-pub(crate) async fn load(
-    pool: &PgPool,
-    env: EnvironmentId,
-    id: FlowId,
-) -> StoreResult<Option<Flow>> {
-    let row = sqlx::query(SELECT_ONE)
-        .bind(id.as_uuid())
-        .bind(env.as_uuid())
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
-    row.as_ref().map(flow_from_row).transpose()
 }
 
 pub(crate) async fn insert_flow(
@@ -272,4 +255,17 @@ pub(crate) async fn insert_events(
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// The flows with these IDs that exist, whatever their environment (the caller filters).
+pub(crate) async fn load_many(pool: &PgPool, ids: &[FlowId]) -> StoreResult<Vec<Flow>> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(FlowId::as_uuid).collect();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM flows WHERE id = ANY($1)"
+    )))
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
 }

@@ -8,6 +8,7 @@
 mod batch;
 mod flows;
 mod idempotency;
+mod reads;
 mod webhooks;
 
 use std::str::FromStr;
@@ -29,6 +30,8 @@ pub struct PostgresStore {
     pub(crate) pool: PgPool,
     /// The batching writers for transitions (see `batch.rs`).
     batch: tokio::sync::mpsc::Sender<batch::Job>,
+    /// The batching readers for flows by ID (see `reads.rs`).
+    reads: tokio::sync::mpsc::Sender<reads::Read>,
 }
 
 impl PostgresStore {
@@ -105,7 +108,8 @@ impl PostgresStore {
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))?;
         let batch = batch::spawn(pool.clone());
-        Ok(Self { pool, batch })
+        let reads = reads::spawn(pool.clone());
+        Ok(Self { pool, batch, reads })
     }
 
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Postgres>> {
@@ -293,7 +297,15 @@ impl Store for PostgresStore {
     }
 
     async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
-        flows::load(&self.pool, env, id).await
+        let stopped = || {
+            StoreError::Database(Box::new(std::io::Error::other(
+                "the PostgreSQL flow readers have stopped",
+            )))
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let read = reads::Read { env, id, reply };
+        self.reads.send(read).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn list_flows(
