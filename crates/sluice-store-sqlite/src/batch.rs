@@ -15,7 +15,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowId};
-use sluice_store::{FlowOp, IdempotentAnswer, StoreError, StoreResult};
+use sluice_store::{IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::native::db;
@@ -30,7 +30,8 @@ pub(crate) enum Job {
     Transition {
         env: EnvironmentId,
         id: FlowId,
-        op: FlowOp,
+        screening_keys: Vec<String>,
+        op: ScreenedOp,
         reply: oneshot::Sender<StoreResult<Result<Flow, Rejection>>>,
     },
     Insert {
@@ -128,10 +129,16 @@ fn run(conn: &Connection, batch: Vec<Job>) {
 /// Runs one job inside its own savepoint, keeping its write only when it succeeded.
 fn run_job(conn: &Connection, job: Job) -> Done {
     match job {
-        Job::Transition { env, id, op, reply } => {
+        Job::Transition {
+            env,
+            id,
+            screening_keys,
+            op,
+            reply,
+        } => {
             let result = in_savepoint(
                 conn,
-                |conn| native_write::apply_transition(conn, env, id, op),
+                |conn| native_write::apply_transition(conn, env, id, &screening_keys, op),
                 |r| r.is_ok(),
             );
             Done::Transition(reply, Box::new(result))

@@ -273,11 +273,28 @@ impl Store for SqliteStore {
         id: FlowId,
         op: FlowOp,
     ) -> StoreResult<Result<Flow, Rejection>> {
+        let op: ScreenedOp = Box::new(move |flow, _| op(flow));
+        self.screened_transition(env, id, Vec::new(), op).await
+    }
+
+    /// The deny list is read by the writer inside the batch's transaction: no read
+    /// transaction of its own, and the verdict cannot go stale before the write.
+    async fn screened_transition(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        screening_keys: Vec<String>,
+        op: ScreenedOp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.batch
-            .send(batch::Job::Transition { env, id, op, reply })
-            .await
-            .map_err(|_| closed())?;
+        let job = batch::Job::Transition {
+            env,
+            id,
+            screening_keys,
+            op,
+            reply,
+        };
+        self.batch.send(job).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
     }
 

@@ -138,6 +138,9 @@ pub(crate) fn any_denied(
     env: EnvironmentId,
     keys: &[String],
 ) -> StoreResult<bool> {
+    if keys.is_empty() {
+        return Ok(false);
+    }
     let mut select = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM deny_list WHERE environment_id = ?1 AND screening_key = ?2)",
