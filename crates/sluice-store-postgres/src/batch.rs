@@ -5,8 +5,8 @@
 //! (`FOR UPDATE`, in ID order so that batches on other instances cannot deadlock with this
 //! one) and check every job's addresses against the deny list in one query, run each job's
 //! operation in memory (several jobs on one flow run in arrival order, each
-//! seeing the previous one's result), then one `UPDATE … FROM unnest(…)`, one events insert,
-//! one endpoints read and one deliveries insert, and one commit. Every caller is answered only
+//! seeing the previous one's result), then one statement that updates the flows, appends
+//! the events and queues their webhook deliveries, and one commit. Every caller is answered only
 //! after that commit. Under light load a batch holds one job, so nothing waits on a timer.
 
 use std::collections::HashMap;
@@ -147,9 +147,7 @@ async fn apply(
         .filter(|w| w.changed)
         .map(|w| (&w.flow, w.locked_revision))
         .collect();
-    crate::flows::write_batch(&mut tx, &changed).await?;
-    crate::flows::insert_events(&mut tx, &events).await?;
-    crate::webhooks::fan_out(&mut tx, &events).await?;
+    crate::flows::write_batch(&mut tx, &changed, &events).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
 }

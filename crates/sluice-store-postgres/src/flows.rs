@@ -162,61 +162,40 @@ pub(crate) async fn lock_flows(
     rows.iter().map(flow_from_row).collect()
 }
 
-/// Writes each changed flow in one statement; each row is guarded by the revision that was
-/// locked, and a row that did not match fails the whole batch.
+/// Writes a batch in one statement: each changed flow (guarded by the revision that was
+/// locked), the events in order, and one delivery per event per live endpoint that wants it.
+/// A flow row that did not match its guard fails the whole batch.
 pub(crate) async fn write_batch(
     tx: &mut Transaction<'static, Postgres>,
     changed: &[(&Flow, i64)],
+    events: &[FlowEvent],
 ) -> StoreResult<()> {
     if changed.is_empty() {
         return Ok(());
     }
-    let mut ids = Vec::with_capacity(changed.len());
-    let mut execution = Vec::with_capacity(changed.len());
-    let mut settlement = Vec::with_capacity(changed.len());
-    let mut risk = Vec::with_capacity(changed.len());
-    let mut token_hashes: Vec<Option<Vec<u8>>> = Vec::with_capacity(changed.len());
-    let mut expires = Vec::with_capacity(changed.len());
-    let mut updated = Vec::with_capacity(changed.len());
-    let mut locked = Vec::with_capacity(changed.len());
-    let mut revisions = Vec::with_capacity(changed.len());
-    let mut docs = Vec::with_capacity(changed.len());
-    for (flow, locked_revision) in changed {
-        ids.push(flow.id.as_uuid());
-        execution.push(flow.execution_state.as_str());
-        settlement.push(flow.settlement_state.as_str());
-        risk.push(flow.risk_state.as_str());
-        token_hashes.push(flow.session_token_hash.map(|h| h.0.to_vec()));
-        expires.push(flow.expires_at.0);
-        updated.push(flow.updated_at.0);
-        locked.push(*locked_revision);
-        revisions.push(flow.revision);
-        docs.push(encode_flow_doc(flow));
-    }
-    let done = sqlx::query(
-        "UPDATE flows AS f SET execution_state = b.execution_state, settlement_state = b.settlement_state, \
-         risk_state = b.risk_state, session_token_hash = b.session_token_hash, expires_at = b.expires_at, \
-         updated_at = b.updated_at, revision = b.revision, doc = b.doc \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[], $7::bigint[], \
-                     $8::bigint[], $9::bigint[], $10::text[]) \
-              AS b(id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at, \
-                   locked_revision, revision, doc) \
-         WHERE f.id = b.id AND f.revision = b.locked_revision",
-    )
-    .bind(&ids)
-    .bind(&execution)
-    .bind(&settlement)
-    .bind(&risk)
-    .bind(&token_hashes)
-    .bind(&expires)
-    .bind(&updated)
-    .bind(&locked)
-    .bind(&revisions)
-    .bind(&docs)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    if done.rows_affected() == changed.len() as u64 {
+    let flows = FlowColumnsOf::new(changed);
+    let events = EventColumns::new(events);
+    let updated: i64 = sqlx::query_scalar(WRITE_BATCH)
+        .bind(&flows.ids)
+        .bind(&flows.execution)
+        .bind(&flows.settlement)
+        .bind(&flows.risk)
+        .bind(&flows.token_hashes)
+        .bind(&flows.expires)
+        .bind(&flows.updated)
+        .bind(&flows.locked)
+        .bind(&flows.revisions)
+        .bind(&flows.docs)
+        .bind(&events.ids)
+        .bind(&events.envs)
+        .bind(&events.flows)
+        .bind(&events.types)
+        .bind(&events.payloads)
+        .bind(&events.created)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+    if updated == changed.len() as i64 {
         Ok(())
     } else {
         Err(StoreError::Conflict(
@@ -225,36 +204,100 @@ pub(crate) async fn write_batch(
     }
 }
 
-/// Stores the batch's events in one statement, in order (their `seq` is the flow's history).
-pub(crate) async fn insert_events(
-    tx: &mut Transaction<'static, Postgres>,
-    events: &[FlowEvent],
-) -> StoreResult<()> {
-    if events.is_empty() {
-        return Ok(());
+/// Data-modifying CTEs all run, once, whether or not the final SELECT reads them. Deliveries
+/// get `gen_random_uuid()` IDs (PostgreSQL 13+) and are due at once; `event_types` NULL means
+/// every type, as `WebhookEndpoint::wants` says.
+const WRITE_BATCH: &str = "\
+WITH u AS (
+    UPDATE flows AS f SET execution_state = b.execution_state, settlement_state = b.settlement_state,
+        risk_state = b.risk_state, session_token_hash = b.session_token_hash, expires_at = b.expires_at,
+        updated_at = b.updated_at, revision = b.revision, doc = b.doc
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[], $7::bigint[],
+                $8::bigint[], $9::bigint[], $10::text[])
+        AS b(id, execution_state, settlement_state, risk_state, session_token_hash, expires_at, updated_at,
+             locked_revision, revision, doc)
+    WHERE f.id = b.id AND f.revision = b.locked_revision
+    RETURNING f.id
+), e AS (
+    INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at)
+    SELECT id, environment_id, flow_id, event_type, payload, created_at
+    FROM unnest($11::uuid[], $12::uuid[], $13::uuid[], $14::text[], $15::text[], $16::bigint[]) WITH ORDINALITY
+        AS x(id, environment_id, flow_id, event_type, payload, created_at, n)
+    ORDER BY n
+    RETURNING id, environment_id, event_type, payload, created_at, seq
+), d AS (
+    INSERT INTO webhook_deliveries (id, environment_id, endpoint_id, event_id, event_type, payload, status,
+        attempts, next_attempt_at, created_at)
+    SELECT gen_random_uuid()::text, e.environment_id, w.id, e.id::text, e.event_type, e.payload, 'pending',
+        0, e.created_at, e.created_at
+    FROM e JOIN webhook_endpoints AS w ON w.environment_id = e.environment_id AND w.enabled
+        AND (w.event_types IS NULL OR w.event_types::jsonb ? e.event_type)
+    ORDER BY e.seq, w.created_at, w.id
+    RETURNING 1
+)
+SELECT count(*) FROM u";
+
+/// The changed flows as one array per column, for `unnest`.
+struct FlowColumnsOf {
+    ids: Vec<uuid::Uuid>,
+    execution: Vec<&'static str>,
+    settlement: Vec<&'static str>,
+    risk: Vec<&'static str>,
+    token_hashes: Vec<Option<Vec<u8>>>,
+    expires: Vec<i64>,
+    updated: Vec<i64>,
+    locked: Vec<i64>,
+    revisions: Vec<i64>,
+    docs: Vec<String>,
+}
+
+impl FlowColumnsOf {
+    fn new(changed: &[(&Flow, i64)]) -> Self {
+        Self {
+            ids: changed.iter().map(|(f, _)| f.id.as_uuid()).collect(),
+            execution: changed
+                .iter()
+                .map(|(f, _)| f.execution_state.as_str())
+                .collect(),
+            settlement: changed
+                .iter()
+                .map(|(f, _)| f.settlement_state.as_str())
+                .collect(),
+            risk: changed.iter().map(|(f, _)| f.risk_state.as_str()).collect(),
+            token_hashes: changed
+                .iter()
+                .map(|(f, _)| f.session_token_hash.map(|h| h.0.to_vec()))
+                .collect(),
+            expires: changed.iter().map(|(f, _)| f.expires_at.0).collect(),
+            updated: changed.iter().map(|(f, _)| f.updated_at.0).collect(),
+            locked: changed.iter().map(|(_, locked)| *locked).collect(),
+            revisions: changed.iter().map(|(f, _)| f.revision).collect(),
+            docs: changed.iter().map(|(f, _)| encode_flow_doc(f)).collect(),
+        }
     }
-    let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.id).collect();
-    let envs: Vec<uuid::Uuid> = events.iter().map(|e| e.environment_id.as_uuid()).collect();
-    let flows: Vec<uuid::Uuid> = events.iter().map(|e| e.flow_id.as_uuid()).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type).collect();
-    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
-    let created: Vec<i64> = events.iter().map(|e| e.created_at.0).collect();
-    sqlx::query(
-        "INSERT INTO flow_events (id, environment_id, flow_id, event_type, payload, created_at) \
-         SELECT id, environment_id, flow_id, event_type, payload, created_at \
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY \
-              AS e(id, environment_id, flow_id, event_type, payload, created_at, n) ORDER BY n",
-    )
-    .bind(&ids)
-    .bind(&envs)
-    .bind(&flows)
-    .bind(&types)
-    .bind(&payloads)
-    .bind(&created)
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
-    Ok(())
+}
+
+/// The batch's events as one array per column.
+struct EventColumns {
+    ids: Vec<uuid::Uuid>,
+    envs: Vec<uuid::Uuid>,
+    flows: Vec<uuid::Uuid>,
+    types: Vec<&'static str>,
+    payloads: Vec<String>,
+    created: Vec<i64>,
+}
+
+impl EventColumns {
+    fn new(events: &[FlowEvent]) -> Self {
+        Self {
+            ids: events.iter().map(|e| e.id).collect(),
+            envs: events.iter().map(|e| e.environment_id.as_uuid()).collect(),
+            flows: events.iter().map(|e| e.flow_id.as_uuid()).collect(),
+            types: events.iter().map(|e| e.event_type).collect(),
+            payloads: events.iter().map(|e| e.payload.to_string()).collect(),
+            created: events.iter().map(|e| e.created_at.0).collect(),
+        }
+    }
 }
 
 /// The flows with these IDs that exist, whatever their environment (the caller filters).
