@@ -286,12 +286,10 @@ impl Flow {
     }
 
     /// The payer view (SDK routes): the merchant's private `memo` and `userId` removed.
-    pub fn payer_view(&self) -> Self {
-        Self {
-            memo: None,
-            user_id: None,
-            ..self.clone()
-        }
+    pub fn payer_view(mut self) -> Self {
+        self.memo = None;
+        self.user_id = None;
+        self
     }
 
     /// Whether `presented` is this flow's live session token at `now` (spec §4): it must be

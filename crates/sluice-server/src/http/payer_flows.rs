@@ -4,12 +4,13 @@
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
-use sluice_domain::Flow;
+use serde::Serialize;
 use sluice_domain::address::screening_key;
 use sluice_domain::attach::{AttachPolicy, parse_attach};
 use sluice_domain::request::parse_object;
 use sluice_domain::token::mint_session_token;
+use sluice_domain::{Flow, Timestamp};
+use utoipa::ToSchema;
 
 use super::body::RawBody;
 use super::payer::{PayerContext, presented_token};
@@ -54,7 +55,7 @@ pub async fn get_flow(
     request_body(content = crate::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
     responses(
         crate::openapi::responses::PayerErrors,
-        (status = 200, description = "The source is attached; the previous session token is dead.", body = crate::openapi::schemas::SourceAttached),
+        (status = 200, description = "The source is attached; the previous session token is dead.", body = SourceAttached),
         (status = 401, description = "`invalid_session_token`: re-attaching from `signing` without the live session token.", body = crate::openapi::schemas::Error),
         (status = 403, description = "`origin_not_allowed`, or `flow_source_blocked` (`payload.reason = sanctions_blocked`): nothing was saved.", body = crate::openapi::schemas::Error),
         (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
@@ -66,7 +67,7 @@ pub async fn attach_source(
     Extension(ctx): Extension<PayerContext>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SourceAttached>, ApiError> {
     let map = parse_object(&body, false)?;
     let env = &ctx.environment;
     let policy = AttachPolicy {
@@ -89,11 +90,21 @@ pub async fn attach_source(
     };
     let flow = lifecycle::attach(app.store.as_ref(), env.id, ctx.flow_id, attach, now).await??;
     tracing::info!(flow.id = %flow.id, env.id = %env.id, "source attached; session token rotated");
-    Ok(Json(json!({
-        "sessionToken": token.secret,
-        "sessionExpiresAt": flow.expires_at,
-        "flow": flow.payer_view(),
-    })))
+    Ok(Json(SourceAttached {
+        session_token: token.secret,
+        session_expires_at: flow.expires_at,
+        flow: flow.payer_view(),
+    }))
+}
+
+/// P4 answer: the new session token (shown once) and the payer view of the flow.
+// Serialised straight from the flow, with no intermediate JSON tree.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceAttached {
+    session_token: String,
+    session_expires_at: Timestamp,
+    flow: Flow,
 }
 
 /// P8 `POST /sdk/{environmentId}/flow/{flowId}/cancel`: any body is ignored.

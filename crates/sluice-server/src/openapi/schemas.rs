@@ -72,15 +72,6 @@ pub struct AttachSourceRequest {
     refund_address: Option<String>,
 }
 
-/// P4 answer: the new session token (shown once) and the payer view of the flow.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct SourceAttached {
-    session_token: String,
-    session_expires_at: Timestamp,
-    flow: Flow,
-}
-
 /// P5 body; every field optional.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
