@@ -18,6 +18,7 @@ use sluice_domain::{EnvironmentId, Flow, FlowId};
 use sluice_store::{IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::flow_cache::FlowCache;
 use crate::native::db;
 use crate::native_write;
 
@@ -70,6 +71,7 @@ pub(crate) fn spawn(path: &Path) -> StoreResult<mpsc::Sender<Job>> {
     std::thread::Builder::new()
         .name("sluice-sqlite-writer".into())
         .spawn(move || {
+            let mut cache = FlowCache::default();
             while let Some(first) = rx.blocking_recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -78,7 +80,7 @@ pub(crate) fn spawn(path: &Path) -> StoreResult<mpsc::Sender<Job>> {
                         Err(_) => break,
                     }
                 }
-                run(&conn, batch);
+                run(&conn, &mut cache, batch);
             }
         })
         .map_err(|e| StoreError::Database(Box::new(e)))?;
@@ -104,7 +106,7 @@ fn failed(e: &str) -> StoreError {
     ))))
 }
 
-fn run(conn: &Connection, batch: Vec<Job>) {
+fn run(conn: &Connection, cache: &mut FlowCache, batch: Vec<Job>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let e = e.to_string();
         for job in batch {
@@ -115,9 +117,15 @@ fn run(conn: &Connection, batch: Vec<Job>) {
         }
         return;
     }
-    let done: Vec<Done> = batch.into_iter().map(|job| run_job(conn, job)).collect();
+    let done: Vec<Done> = batch
+        .into_iter()
+        .map(|job| run_job(conn, cache, job))
+        .collect();
     let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-    if committed.is_err() {
+    if committed.is_ok() {
+        cache.batch_committed();
+    } else {
+        cache.batch_failed();
         // Leaves the connection usable for the next batch.
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -127,7 +135,7 @@ fn run(conn: &Connection, batch: Vec<Job>) {
 }
 
 /// Runs one job inside its own savepoint, keeping its write only when it succeeded.
-fn run_job(conn: &Connection, job: Job) -> Done {
+fn run_job(conn: &Connection, cache: &mut FlowCache, job: Job) -> Done {
     match job {
         Job::Transition {
             env,
@@ -136,11 +144,17 @@ fn run_job(conn: &Connection, job: Job) -> Done {
             op,
             reply,
         } => {
+            let current = |conn: &Connection| cache.current(conn, env, id);
             let result = in_savepoint(
                 conn,
-                |conn| native_write::apply_transition(conn, env, id, &screening_keys, op),
+                |conn| native_write::apply_transition(conn, current, env, &screening_keys, op),
                 |r| r.is_ok(),
             );
+            match &result {
+                Ok(Ok(flow)) => cache.wrote(flow.clone()),
+                Ok(Err(_)) => {}
+                Err(_) => cache.forget(id),
+            }
             Done::Transition(reply, Box::new(result))
         }
         Job::Insert {
@@ -153,6 +167,9 @@ fn run_job(conn: &Connection, job: Job) -> Done {
                 |conn| native_write::insert_flow(conn, &flow, answer.as_ref()),
                 |_| true,
             );
+            if result.is_ok() {
+                cache.wrote(*flow);
+            }
             Done::Insert(reply, result)
         }
     }

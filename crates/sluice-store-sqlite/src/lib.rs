@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod flow_cache;
 mod flows;
 mod idempotency;
 mod native;

@@ -4,10 +4,10 @@
 
 use rusqlite::{Connection, params};
 use sluice_domain::transitions::Rejection;
-use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId, Timestamp};
+use sluice_domain::{EnvironmentId, Flow, FlowEvent, Timestamp};
 use sluice_store::*;
 
-use crate::native::{any_denied, db, load_flow};
+use crate::native::{any_denied, db};
 
 /// Inserts a new flow, and the idempotent answer announcing it, in the batch's transaction.
 pub(crate) fn insert_flow(
@@ -54,16 +54,17 @@ pub(crate) fn insert_flow(
     Ok(())
 }
 
-/// Screens the keys, runs `op` against the flow and writes its change and its outbox rows.
+/// Screens the keys, runs `op` against the flow as `current` reads it, and writes its change
+/// and its outbox rows.
 pub(crate) fn apply_transition(
     conn: &Connection,
+    current: impl FnOnce(&Connection) -> StoreResult<Option<Flow>>,
     env: EnvironmentId,
-    id: FlowId,
     screening_keys: &[String],
     op: ScreenedOp,
 ) -> StoreResult<Result<Flow, Rejection>> {
     let hit = any_denied(conn, env, screening_keys)?;
-    let current = load_flow(conn, env, id)?;
+    let current = current(conn)?;
     let change = match op(current.as_ref(), hit) {
         Ok(change) => change,
         Err(rejection) => return Ok(Err(rejection)),

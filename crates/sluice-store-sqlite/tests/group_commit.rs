@@ -81,3 +81,74 @@ async fn one_failing_job_undoes_nothing_else_in_its_batch() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+/// The writer remembers the flows it wrote. One process owns a database file, but should a
+/// second writer change a flow anyway, the remembered copy is stale: the revision guard
+/// refuses to write over the newer row, and the next attempt starts from the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_remembered_flow_is_refused_then_reread() {
+    use sluice_domain::attach::{AttachPolicy, parse_attach};
+    use sluice_domain::transitions::{self, AttachInput};
+    use sluice_store::FlowOp;
+
+    let path = std::env::temp_dir().join(format!("sluice-stale-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", path.display());
+    let first = SqliteStore::connect(&url).await.unwrap();
+    let second = SqliteStore::connect(&url).await.unwrap();
+    let env = Environment {
+        id: EnvironmentId::new_random(),
+        name: "t".into(),
+        allowed_origins: vec![],
+        enabled_chains: None,
+        created_at: Timestamp(0),
+    };
+    let token = ApiTokenRecord {
+        environment_id: env.id,
+        prefix: "p".into(),
+        hash: sluice_domain::TokenHash([1; 32]),
+        scopes: vec![],
+        created_at: Timestamp(0),
+        revoked_at: None,
+    };
+    first.create_environment(&env, &token).await.unwrap();
+    let flow = flow(env.id);
+    first.insert_flow(&flow, None).await.unwrap();
+    let body = json!({"sourceType": "wallet", "fromAddress": "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
+                      "fromChainId": "1", "fromChainName": "EVM"});
+    let policy = AttachPolicy {
+        enabled_chains: None,
+        configured_exchanges: &[],
+    };
+    let request = parse_attach(body.as_object().unwrap(), policy).unwrap();
+    let attach = |n: u8| -> FlowOp {
+        let request = request.clone();
+        Box::new(move |current| {
+            let input = AttachInput {
+                request: &request,
+                presented_token: None,
+                screening_hit: false,
+                new_token: sluice_domain::TokenHash([n; 32]),
+            };
+            transitions::attach(current.unwrap(), &input, Timestamp(2))
+        })
+    };
+
+    let by_first = first.transition(env.id, flow.id, attach(2)).await.unwrap();
+    assert_eq!(by_first.unwrap().revision, 1);
+    let by_second = second.transition(env.id, flow.id, attach(3)).await.unwrap();
+    assert_eq!(by_second.unwrap().revision, 2);
+    // The first store remembers revision 1: its write is refused, nothing is overwritten.
+    let stale = first.transition(env.id, flow.id, attach(4)).await;
+    assert!(stale.is_err(), "{stale:?}");
+    let stored = second.flow(env.id, flow.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.session_token_hash,
+        Some(sluice_domain::TokenHash([3; 32]))
+    );
+    // Then it starts from the row.
+    let again = first.transition(env.id, flow.id, attach(5)).await.unwrap();
+    assert_eq!(again.unwrap().revision, 3);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
