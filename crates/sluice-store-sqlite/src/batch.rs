@@ -18,7 +18,7 @@ use sluice_domain::{EnvironmentId, Flow, FlowId};
 use sluice_store::{IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::flow_cache::FlowCache;
+use crate::flow_cache::{Committed, FlowCache};
 use crate::native::db;
 use crate::native_write;
 
@@ -65,13 +65,13 @@ impl Done {
 
 /// Opens the writer connection and starts the writer thread; it ends when every sender
 /// (every clone of the store) is gone.
-pub(crate) fn spawn(path: &Path) -> StoreResult<mpsc::Sender<Job>> {
+pub(crate) fn spawn(path: &Path, committed: Committed) -> StoreResult<mpsc::Sender<Job>> {
     let conn = open_writer(path).map_err(db)?;
     let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
     std::thread::Builder::new()
         .name("sluice-sqlite-writer".into())
         .spawn(move || {
-            let mut cache = FlowCache::default();
+            let mut cache = FlowCache::new(committed);
             while let Some(first) = rx.blocking_recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {

@@ -42,6 +42,8 @@ pub struct SqliteStore {
     batch: tokio::sync::mpsc::Sender<batch::Job>,
     /// Connections for the hot point reads (see `native.rs`).
     native: std::sync::Arc<native::Readers>,
+    /// The flows the writer committed (see `flow_cache.rs`).
+    committed: flow_cache::Committed,
 }
 
 impl SqliteStore {
@@ -71,13 +73,15 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(db)?;
-        let batch = batch::spawn(&path)?;
+        let committed = flow_cache::Committed::default();
+        let batch = batch::spawn(&path, committed.clone())?;
         let native = std::sync::Arc::new(native::Readers::new(path.clone()));
         Ok(Self {
             writer,
             reader,
             batch,
             native,
+            committed,
         })
     }
 
@@ -256,6 +260,9 @@ impl Store for SqliteStore {
     }
 
     async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
+        if let Some(flow) = flow_cache::committed_copy(&self.committed, env, id) {
+            return Ok(flow);
+        }
         self.native.with(|conn| native::load_flow(conn, env, id))
     }
 
