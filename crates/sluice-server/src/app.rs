@@ -15,7 +15,9 @@ use utoipa_axum::routes;
 use crate::chains::Chains;
 use crate::config::Config;
 use crate::env_cache::EnvironmentCache;
-use crate::http::{ops, payer, payer_flows, payer_payment, server_flows, webhooks};
+use crate::http::{
+    ops, payer, payer_flows, payer_payment, server_flows, webhook_deliveries, webhooks,
+};
 use crate::openapi::BaseDocument;
 use crate::pricing::PriceSource;
 use crate::rate_limit::RateLimits;
@@ -95,8 +97,8 @@ fn other_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))
-        .routes(routes!(webhooks::deliveries))
-        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhook_deliveries::deliveries))
+        .routes(routes!(webhook_deliveries::redeliver))
 }
 
 /// The OpenAPI document of every route; needs no state, so no database either.

@@ -106,7 +106,9 @@ async fn database_failures_answer_a_bare_internal_error(backend: Backend) {
     // A read of a flow this server has not written needs the database (on SQLite the writer
     // answers reads of the flows it wrote from memory).
     let unknown = sluice_domain::FlowId::new_random();
-    let reply = app.server(Method::GET, &format!("/flow/{unknown}"), None).await;
+    let reply = app
+        .server(Method::GET, &format!("/flow/{unknown}"), None)
+        .await;
     reply.assert_error(500, "internal");
     let text = reply.body.to_string();
     assert!(

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowEvent, FlowId};
 use sluice_store::*;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Row, Transaction};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::db;
@@ -105,7 +105,7 @@ async fn apply(
         .iter()
         .flat_map(|(env, _, keys, _)| keys.iter().map(|k| (*env, k)))
         .collect();
-    let denied = crate::denied_keys(&mut tx, &screened).await?;
+    let denied = denied_keys(&mut tx, &screened).await?;
     let mut ids: Vec<FlowId> = work.iter().map(|(_, id, _, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -150,4 +150,33 @@ async fn apply(
     crate::flows::write_batch(&mut tx, &changed, &events).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcomes)
+}
+
+/// Which of these (environment, screening key) pairs are on the deny list: one query.
+async fn denied_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    screened: &[(EnvironmentId, &String)],
+) -> StoreResult<std::collections::HashSet<(EnvironmentId, String)>> {
+    if screened.is_empty() {
+        return Ok(Default::default());
+    }
+    let envs: Vec<uuid::Uuid> = screened.iter().map(|(e, _)| e.as_uuid()).collect();
+    let keys: Vec<&str> = screened.iter().map(|(_, k)| k.as_str()).collect();
+    let rows = sqlx::query(
+        "SELECT d.environment_id, d.screening_key FROM deny_list d \
+         JOIN unnest($1::uuid[], $2::text[]) AS k(environment_id, screening_key) \
+         ON d.environment_id = k.environment_id AND d.screening_key = k.screening_key",
+    )
+    .bind(&envs)
+    .bind(&keys)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let env: uuid::Uuid = row.try_get("environment_id").map_err(db)?;
+            let key: String = row.try_get("screening_key").map_err(db)?;
+            Ok((EnvironmentId::from_uuid(env), key))
+        })
+        .collect()
 }

@@ -61,35 +61,6 @@ impl PostgresStore {
     }
 }
 
-/// Which of these (environment, screening key) pairs are on the deny list: one query.
-pub(crate) async fn denied_keys(
-    tx: &mut Transaction<'static, Postgres>,
-    screened: &[(EnvironmentId, &String)],
-) -> StoreResult<std::collections::HashSet<(EnvironmentId, String)>> {
-    if screened.is_empty() {
-        return Ok(Default::default());
-    }
-    let envs: Vec<uuid::Uuid> = screened.iter().map(|(e, _)| e.as_uuid()).collect();
-    let keys: Vec<&str> = screened.iter().map(|(_, k)| k.as_str()).collect();
-    let rows = sqlx::query(
-        "SELECT d.environment_id, d.screening_key FROM deny_list d \
-         JOIN unnest($1::uuid[], $2::text[]) AS k(environment_id, screening_key) \
-         ON d.environment_id = k.environment_id AND d.screening_key = k.screening_key",
-    )
-    .bind(&envs)
-    .bind(&keys)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db)?;
-    rows.iter()
-        .map(|row| {
-            let env: uuid::Uuid = row.try_get("environment_id").map_err(db)?;
-            let key: String = row.try_get("screening_key").map_err(db)?;
-            Ok((EnvironmentId::from_uuid(env), key))
-        })
-        .collect()
-}
-
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and applies pending migrations (sqlx takes an
     /// advisory lock, so instances starting together migrate once).

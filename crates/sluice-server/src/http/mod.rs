@@ -8,4 +8,5 @@ pub mod payer_flows;
 pub mod payer_payment;
 pub mod server_auth;
 pub mod server_flows;
+pub mod webhook_deliveries;
 pub mod webhooks;

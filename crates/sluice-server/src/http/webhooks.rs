@@ -1,7 +1,6 @@
 //! Webhook endpoints (S6), authenticated by an API token with `webhook.write`: create (which
-//! sends a `ping`), list, get, update, delete, rotate the secret, list deliveries with their
-//! attempts, and redeliver one by hand. Secrets appear only in the answers to create and
-//! rotate.
+//! sends a `ping`), list, get, update, delete and rotate the secret. Secrets appear only in
+//! the answers to create and rotate. Deliveries are in `webhook_deliveries.rs`.
 
 use std::net::IpAddr;
 
@@ -9,9 +8,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
+use sluice_domain::EnvironmentId;
 use sluice_domain::request::{FieldErrors, Fields, parse_object};
-use sluice_domain::{EnvironmentId, Timestamp};
-use sluice_store::{Attempt, Delivery, EVENT_TYPES, WebhookEndpoint};
+use sluice_store::{Delivery, EVENT_TYPES, WebhookEndpoint};
 
 use super::body::RawBody;
 use super::server_auth::{authorize, parse_environment_id};
@@ -22,16 +21,7 @@ fn endpoint_json(e: &WebhookEndpoint) -> Value {
     json!({"id": e.id, "url": e.url, "eventTypes": e.event_types, "enabled": e.enabled, "createdAt": e.created_at, "updatedAt": e.updated_at})
 }
 
-fn delivery_json(d: &Delivery, attempts: &[Attempt]) -> Value {
-    let attempts: Vec<Value> = attempts
-        .iter()
-        .map(|a| json!({"attemptedAt": a.attempted_at, "statusCode": a.status_code, "durationMs": a.duration_ms, "error": a.error}))
-        .collect();
-    json!({"id": d.id, "endpointId": d.endpoint_id, "eventId": d.event_id, "eventType": d.event_type, "status": d.status.as_str(),
-           "attempts": attempts, "nextAttemptAt": d.next_attempt_at, "createdAt": d.created_at})
-}
-
-async fn gate(
+pub(super) async fn gate(
     app: &AppState,
     headers: &HeaderMap,
     environment: &str,
@@ -41,7 +31,7 @@ async fn gate(
     Ok(environment)
 }
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::new(
         ErrorCode::NotFound,
         "No such webhook endpoint or delivery in this environment.",
@@ -214,7 +204,7 @@ pub async fn list(
     Ok(Json(json!({ "webhooks": endpoints })))
 }
 
-async fn load(
+pub(super) async fn load(
     app: &AppState,
     environment: EnvironmentId,
     id: &str,
@@ -334,64 +324,4 @@ pub async fn rotate_secret(
             .endpoint_secret(&endpoint.id, endpoint.secret_version)
     );
     Ok(Json(answer))
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/v0/server/{environmentId}/webhooks/{id}/deliveries",
-    tag = "webhooks",
-    summary = "List an endpoint's deliveries with their attempts",
-    operation_id = "listDeliveries",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
-    security(("apiToken" = [])),
-    responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "Newest first.", body = crate::openapi::schemas::DeliveryList),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
-    ),
-)]
-pub async fn deliveries(
-    State(app): State<AppState>,
-    Path((environment, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let environment = gate(&app, &headers, &environment).await?;
-    load(&app, environment, &id).await?;
-    let deliveries: Vec<Value> = app
-        .store
-        .deliveries(environment, &id, 100)
-        .await?
-        .iter()
-        .map(|(d, a)| delivery_json(d, a))
-        .collect();
-    Ok(Json(json!({ "deliveries": deliveries })))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/v0/server/{environmentId}/webhooks/deliveries/{id}/redeliver",
-    tag = "webhooks",
-    summary = "Send a delivery again now",
-    operation_id = "redeliver",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The delivery's ID.")),
-    security(("apiToken" = [])),
-    responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "The delivery, pending again.", body = crate::openapi::schemas::Delivery),
-        (status = 404, description = "`not_found`: no such delivery in this environment.", body = crate::openapi::schemas::Error),
-    ),
-)]
-pub async fn redeliver(
-    State(app): State<AppState>,
-    Path((environment, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let environment = gate(&app, &headers, &environment).await?;
-    let now: Timestamp = app.clock.now();
-    let delivery = app
-        .store
-        .redeliver(environment, &id, now)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(delivery_json(&delivery, &[])))
 }
