@@ -22,12 +22,22 @@ fn flow(env: EnvironmentId) -> Flow {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_failing_job_undoes_nothing_else_in_its_batch() {
-    let path = std::env::temp_dir().join(format!("sluice-batch-{}.db", uuid::Uuid::new_v4()));
-    let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+fn temp_db(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sluice-{name}-{}.db", uuid::Uuid::new_v4()))
+}
+
+fn url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+fn remove_db(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// A new environment with one token, stored through `store`.
+async fn environment(store: &SqliteStore) -> Environment {
     let env = Environment {
         id: EnvironmentId::new_random(),
         name: "t".into(),
@@ -44,6 +54,14 @@ async fn one_failing_job_undoes_nothing_else_in_its_batch() {
         revoked_at: None,
     };
     store.create_environment(&env, &token).await.unwrap();
+    env
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_job_undoes_nothing_else_in_its_batch() {
+    let path = temp_db("batch");
+    let store = SqliteStore::connect(&url(&path)).await.unwrap();
+    let env = environment(&store).await;
     let existing = flow(env.id);
     store.insert_flow(&existing, None).await.unwrap();
 
@@ -77,9 +95,7 @@ async fn one_failing_job_undoes_nothing_else_in_its_batch() {
             .len(),
         1 + 180
     );
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove_db(&path);
 }
 
 /// The writer remembers the flows it wrote. One process owns a database file, but should a
@@ -91,26 +107,10 @@ async fn a_stale_remembered_flow_is_refused_then_reread() {
     use sluice_domain::transitions::{self, AttachInput};
     use sluice_store::FlowOp;
 
-    let path = std::env::temp_dir().join(format!("sluice-stale-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}", path.display());
-    let first = SqliteStore::connect(&url).await.unwrap();
-    let second = SqliteStore::connect(&url).await.unwrap();
-    let env = Environment {
-        id: EnvironmentId::new_random(),
-        name: "t".into(),
-        allowed_origins: vec![],
-        enabled_chains: None,
-        created_at: Timestamp(0),
-    };
-    let token = ApiTokenRecord {
-        environment_id: env.id,
-        prefix: "p".into(),
-        hash: sluice_domain::TokenHash([1; 32]),
-        scopes: vec![],
-        created_at: Timestamp(0),
-        revoked_at: None,
-    };
-    first.create_environment(&env, &token).await.unwrap();
+    let path = temp_db("stale");
+    let first = SqliteStore::connect(&url(&path)).await.unwrap();
+    let second = SqliteStore::connect(&url(&path)).await.unwrap();
+    let env = environment(&first).await;
     let flow = flow(env.id);
     first.insert_flow(&flow, None).await.unwrap();
     let body = json!({"sourceType": "wallet", "fromAddress": "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045",
@@ -148,7 +148,5 @@ async fn a_stale_remembered_flow_is_refused_then_reread() {
     // Then it starts from the row.
     let again = first.transition(env.id, flow.id, attach(5)).await.unwrap();
     assert_eq!(again.unwrap().revision, 3);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    remove_db(&path);
 }
