@@ -8,41 +8,71 @@
 //! everything. Should the file be written by someone else anyway, the revision guard on the
 //! write refuses the stale copy and the entry is dropped.
 //!
-//! Point reads of flows (`SqliteStore::flow`) consult the committed copies too. Only the
+//! Point reads of flows (`SqliteStore::flow`, and the payer view's JSON, rendered once per
+//! version) consult the committed copies too. Only the
 //! writer fills them, after the commit and before it answers any caller, so a read that
 //! starts after a write was answered sees that write; readers never insert what they read
 //! (a row read just before a commit could otherwise overwrite the newer copy).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use bytes::Bytes;
 
 use rusqlite::Connection;
-use sluice_domain::{EnvironmentId, Flow, FlowId};
-use sluice_store::StoreResult;
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
+use sluice_store::{StoreResult, payer_json};
 
 use crate::native::load_flow;
 
 /// Beyond this many flows the memory starts over (about 3 KiB each).
 const CAPACITY: usize = 10_000;
 
-/// The committed copies, shared with the store's readers.
-pub(crate) type Committed = Arc<RwLock<HashMap<FlowId, Arc<Flow>>>>;
+/// A committed flow, and its payer view's JSON once a reader has needed it.
+pub(crate) struct Copy {
+    pub(crate) flow: Flow,
+    payer_json: OnceLock<Bytes>,
+}
 
-/// A committed copy for a point read, if the writer has one.
+impl Copy {
+    fn new(flow: Flow) -> Arc<Self> {
+        Arc::new(Self {
+            flow,
+            payer_json: OnceLock::new(),
+        })
+    }
+
+    /// The payer view as a read at `now` shows it. Rendered once per committed version; an
+    /// overdue flow reads as `expired`, so its answer is rendered afresh.
+    pub(crate) fn payer_json(&self, now: Timestamp) -> Bytes {
+        if self.flow.is_overdue(now) {
+            return payer_json(&self.flow.clone().observed(now).payer_view());
+        }
+        self.payer_json
+            .get_or_init(|| payer_json(&self.flow.clone().payer_view()))
+            .clone()
+    }
+}
+
+/// The committed copies, shared with the store's readers.
+pub(crate) type Committed = Arc<RwLock<HashMap<FlowId, Arc<Copy>>>>;
+
+/// The writer's committed copy of a flow, if it has one; another environment's flow is
+/// absent (`Some(None)`).
 pub(crate) fn committed_copy(
     committed: &Committed,
     env: EnvironmentId,
     id: FlowId,
-) -> Option<Option<Flow>> {
+) -> Option<Option<Arc<Copy>>> {
     let copies = committed.read().expect("flow cache lock");
-    let flow = copies.get(&id)?;
-    Some((flow.environment_id == env).then(|| Flow::clone(flow)))
+    let copy = copies.get(&id)?;
+    Some((copy.flow.environment_id == env).then(|| copy.clone()))
 }
 
 pub(crate) struct FlowCache {
     committed: Committed,
     /// Written by the batch in progress, not yet committed.
-    pending: HashMap<FlowId, Arc<Flow>>,
+    pending: HashMap<FlowId, Arc<Copy>>,
 }
 
 impl FlowCache {
@@ -61,18 +91,18 @@ impl FlowCache {
         env: EnvironmentId,
         id: FlowId,
     ) -> StoreResult<Option<Flow>> {
-        if let Some(flow) = self.pending.get(&id) {
-            return Ok((flow.environment_id == env).then(|| Flow::clone(flow)));
+        if let Some(copy) = self.pending.get(&id) {
+            return Ok((copy.flow.environment_id == env).then(|| copy.flow.clone()));
         }
         match committed_copy(&self.committed, env, id) {
-            Some(flow) => Ok(flow),
+            Some(copy) => Ok(copy.map(|c| c.flow.clone())),
             None => load_flow(conn, env, id),
         }
     }
 
     /// A job of the batch wrote `flow` and its savepoint was released.
     pub(crate) fn wrote(&mut self, flow: Flow) {
-        self.pending.insert(flow.id, Arc::new(flow));
+        self.pending.insert(flow.id, Copy::new(flow));
     }
 
     /// The row may differ from what is remembered (a refused, conflicting write).

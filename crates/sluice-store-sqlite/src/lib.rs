@@ -260,10 +260,23 @@ impl Store for SqliteStore {
     }
 
     async fn flow(&self, env: EnvironmentId, id: FlowId) -> StoreResult<Option<Flow>> {
-        if let Some(flow) = flow_cache::committed_copy(&self.committed, env, id) {
-            return Ok(flow);
+        if let Some(copy) = flow_cache::committed_copy(&self.committed, env, id) {
+            return Ok(copy.map(|c| c.flow.clone()));
         }
         self.native.with(|conn| native::load_flow(conn, env, id))
+    }
+
+    async fn payer_view_json(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+    ) -> StoreResult<Option<bytes::Bytes>> {
+        if let Some(copy) = flow_cache::committed_copy(&self.committed, env, id) {
+            return Ok(copy.map(|c| c.payer_json(now)));
+        }
+        let flow = self.native.with(|conn| native::load_flow(conn, env, id))?;
+        Ok(flow.map(|f| payer_json(&f.observed(now).payer_view())))
     }
 
     async fn list_flows(

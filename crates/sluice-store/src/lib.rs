@@ -19,6 +19,13 @@ pub use webhooks::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A flow's JSON, as the answer to a payer route carries it.
+pub fn payer_json(payer_view: &Flow) -> bytes::Bytes {
+    serde_json::to_vec(payer_view)
+        .expect("a flow always serialises")
+        .into()
+}
+
 /// An operation on one flow, run by the store against the row as it is inside the write
 /// transaction (locked), so its decision cannot be overtaken by a concurrent writer.
 /// `None` means the flow does not exist in that environment.
@@ -121,6 +128,19 @@ pub trait Store: Send + Sync + 'static {
         let hit = !screening_keys.is_empty() && self.any_denied(env, &screening_keys).await?;
         self.transition(env, id, Box::new(move |flow| op(flow, hit)))
             .await
+    }
+
+    /// The payer view (spec P1) of a flow as JSON, as a read at `now` would show it. A backend
+    /// that keeps the flows it wrote may answer from memory; by default the flow is read and
+    /// serialised.
+    async fn payer_view_json(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+    ) -> StoreResult<Option<bytes::Bytes>> {
+        let flow = self.flow(env, id).await?;
+        Ok(flow.map(|f| payer_json(&f.observed(now).payer_view())))
     }
 
     /// Flows still stored in a pre-broadcast state whose `expiresAt` has passed.

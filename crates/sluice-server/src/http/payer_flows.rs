@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::{Extension, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sluice_domain::address::screening_key;
 use sluice_domain::attach::{AttachPolicy, parse_attach};
@@ -34,13 +35,14 @@ use crate::lifecycle;
 pub async fn get_flow(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
-) -> Result<Json<Flow>, ApiError> {
-    let flow = app
+) -> Result<Response, ApiError> {
+    // The store may answer from the JSON it rendered for this version of the flow.
+    let json = app
         .store
-        .flow(ctx.environment.id, ctx.flow_id)
+        .payer_view_json(ctx.environment.id, ctx.flow_id, app.clock.now())
         .await?
         .ok_or_else(ApiError::flow_not_found)?;
-    Ok(Json(flow.observed(app.clock.now()).payer_view()))
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// P4 `POST /sdk/{environmentId}/flow/{flowId}/source` (spec §6): validate every field,
