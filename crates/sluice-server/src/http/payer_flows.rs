@@ -26,7 +26,7 @@ use crate::lifecycle;
     tag = "payer",
     summary = "P1: read the flow (payer view)",
     operation_id = "getFlow",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     responses(
         crate::openapi::responses::PayerErrors,
         (status = 200, description = "The payer view: no `memo`, no `userId`.", body = sluice_domain::Flow),
@@ -53,7 +53,7 @@ pub async fn get_flow(
     tag = "payer",
     summary = "P4: attach a funding source and get a session token",
     operation_id = "attachSource",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     request_body(content = crate::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
     responses(
         crate::openapi::responses::PayerErrors,
@@ -116,7 +116,7 @@ pub struct SourceAttached {
     tag = "payer",
     summary = "P8: cancel the flow",
     operation_id = "cancelFlow",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     security(("sessionToken" = [])),
     responses(
         crate::openapi::responses::PayerErrors,

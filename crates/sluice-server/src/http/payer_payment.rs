@@ -35,7 +35,7 @@ async fn authorized(
     tag = "payer",
     summary = "P5: quote the payment",
     operation_id = "quote",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     request_body(content = crate::openapi::schemas::QuoteRequest, content_type = "application/json"),
     security(("sessionToken" = [])),
     responses(
@@ -78,7 +78,7 @@ pub async fn quote(
     tag = "payer",
     summary = "P6: prepare the unsigned transaction",
     operation_id = "prepare",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     request_body(content = crate::openapi::schemas::PrepareRequest, content_type = "application/json"),
     security(("sessionToken" = [])),
     responses(
@@ -138,7 +138,7 @@ pub async fn prepare(
     tag = "payer",
     summary = "P7: report the broadcast transaction",
     operation_id = "broadcast",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     request_body(content = crate::openapi::schemas::BroadcastRequest, content_type = "application/json"),
     security(("sessionToken" = [])),
     responses(

@@ -28,7 +28,7 @@ use crate::lifecycle;
     tag = "server",
     summary = "S1: create a flow",
     operation_id = "createFlow",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("segment" = inline(sluice_domain::FlowMode), Path, description = "The flow mode: `payment`, `deposit` or `withdraw` (an unknown mode is `400 invalid_request`)."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer for 24 h.")),
+    params(crate::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowMode), Path, description = "The flow mode: `payment`, `deposit` or `withdraw` (an unknown mode is `400 invalid_request`)."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer for 24 h.")),
     request_body(content = crate::openapi::schemas::CreateFlowRequest, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
@@ -127,7 +127,7 @@ async fn release_quietly(app: &AppState, key: &sluice_store::IdempotencyKeyRef) 
     tag = "server",
     summary = "S2: read a flow (server view)",
     operation_id = "getServerFlow",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("segment" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -158,7 +158,7 @@ pub async fn get(
     tag = "server",
     summary = "S3: cancel a flow not yet started",
     operation_id = "cancelServerFlow",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("flowId" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::openapi::params::FlowPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -188,7 +188,7 @@ pub async fn cancel(
     tag = "server",
     summary = "S4: list flows, newest first",
     operation_id = "listFlows",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
+    params(crate::openapi::params::EnvironmentPath, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,

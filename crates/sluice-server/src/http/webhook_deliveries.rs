@@ -27,7 +27,7 @@ fn delivery_json(d: &Delivery, attempts: &[Attempt]) -> Value {
     tag = "webhooks",
     summary = "List an endpoint's deliveries with their attempts",
     operation_id = "listDeliveries",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    params(crate::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -58,7 +58,7 @@ pub async fn deliveries(
     tag = "webhooks",
     summary = "Send a delivery again now",
     operation_id = "redeliver",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The delivery's ID.")),
+    params(crate::openapi::params::DeliveryPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,

@@ -134,7 +134,7 @@ fn apply_body(
     tag = "webhooks",
     summary = "Create a webhook endpoint",
     operation_id = "createWebhook",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID).")),
+    params(crate::openapi::params::EnvironmentPath),
     request_body(content = crate::openapi::schemas::WebhookCreate, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
@@ -181,7 +181,7 @@ pub async fn create(
     tag = "webhooks",
     summary = "List webhook endpoints",
     operation_id = "listWebhooks",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID).")),
+    params(crate::openapi::params::EnvironmentPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -221,7 +221,7 @@ pub(super) async fn load(
     tag = "webhooks",
     summary = "Read a webhook endpoint",
     operation_id = "getWebhook",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    params(crate::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -244,7 +244,7 @@ pub async fn get(
     tag = "webhooks",
     summary = "Change a webhook endpoint",
     operation_id = "updateWebhook",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    params(crate::openapi::params::WebhookPath),
     request_body(content = crate::openapi::schemas::WebhookUpdate, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
@@ -274,7 +274,7 @@ pub async fn update(
     tag = "webhooks",
     summary = "Delete a webhook endpoint",
     operation_id = "deleteWebhook",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    params(crate::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
@@ -300,7 +300,7 @@ pub async fn delete(
     tag = "webhooks",
     summary = "Rotate an endpoint's signing secret",
     operation_id = "rotateWebhookSecret",
-    params(("environmentId" = inline(sluice_domain::EnvironmentId), Path, description = "The environment's ID (lowercase UUID)."), ("id" = String, Path, description = "The webhook endpoint's ID.")),
+    params(crate::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,

@@ -5,6 +5,7 @@
 //! the document, nor the other way round. The committed `openapi.json` at the repository root
 //! is this document pretty-printed; a test fails when it is stale.
 
+pub mod params;
 pub mod responses;
 pub mod schemas;
 
