@@ -150,3 +150,71 @@ async fn a_stale_remembered_flow_is_refused_then_reread() {
     assert_eq!(again.unwrap().revision, 3);
     remove_db(&path);
 }
+
+/// Jobs share a transaction without a savepoint each, so a job that fails after one of its
+/// statements wrote must take its whole batch down: here a trigger makes one flow's event
+/// insert fail after its row was updated. Whatever each caller was told must be what the
+/// file holds: a success is written with its event, a failure left no trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_failing_after_it_wrote_rolls_back_its_batch() {
+    use sluice_domain::transitions;
+    use sluice_store::FlowOp;
+
+    let path = temp_db("half");
+    let store = SqliteStore::connect(&url(&path)).await.unwrap();
+    let env = environment(&store).await;
+    let flows: Vec<Flow> = (0..40).map(|_| flow(env.id)).collect();
+    for f in &flows {
+        store.insert_flow(f, None).await.unwrap();
+    }
+    let victim = flows[7].id;
+    let side = rusqlite::Connection::open(&path).unwrap();
+    side.execute_batch(&format!(
+        "CREATE TRIGGER fail_victim BEFORE INSERT ON flow_events WHEN NEW.flow_id = '{victim}' \
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+    ))
+    .unwrap();
+
+    let cancel = || -> FlowOp {
+        Box::new(|current| transitions::server_cancel(current.unwrap(), Timestamp(2)))
+    };
+    let results = futures::future::join_all(
+        flows
+            .iter()
+            .map(|f| store.transition(env.id, f.id, cancel())),
+    )
+    .await;
+
+    let reader = SqliteStore::connect(&url(&path)).await.unwrap();
+    let mut succeeded = 0;
+    for (f, result) in flows.iter().zip(&results) {
+        let stored = reader.flow(env.id, f.id).await.unwrap().unwrap();
+        let events: i64 = side
+            .query_row(
+                "SELECT COUNT(*) FROM flow_events WHERE flow_id = ?1",
+                [f.id.to_string()],
+                |row| row.get(0),
+            )
+            .unwrap();
+        match result {
+            Ok(Ok(_)) => {
+                succeeded += 1;
+                assert_eq!(stored.revision, 1, "{}", f.id);
+                assert_eq!(events, 1, "{}", f.id);
+            }
+            other => {
+                assert!(other.is_err(), "{other:?}");
+                assert_eq!(stored.revision, 0, "a failed write left a trace: {}", f.id);
+                assert_eq!(events, 0, "{}", f.id);
+            }
+        }
+    }
+    assert!(results[7].is_err(), "{:?}", results[7]);
+    assert!(succeeded > 0);
+
+    // The writer is usable afterwards, and reads no forgotten copy.
+    side.execute_batch("DROP TRIGGER fail_victim").unwrap();
+    let again = store.transition(env.id, victim, cancel()).await.unwrap();
+    assert_eq!(again.unwrap().revision, 1);
+    remove_db(&path);
+}
