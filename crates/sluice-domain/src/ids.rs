@@ -58,7 +58,9 @@ macro_rules! uuid_id {
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
+                // Rendered on the stack: every answer and stored document carries IDs.
+                let mut buffer = Uuid::encode_buffer();
+                serializer.serialize_str(self.0.hyphenated().encode_lower(&mut buffer))
             }
         }
 
