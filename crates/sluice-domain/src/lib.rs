@@ -10,6 +10,7 @@ pub mod address;
 pub mod attach;
 pub mod chain;
 pub mod create;
+pub mod deposit_key;
 pub mod event;
 pub mod flow;
 pub mod ids;

@@ -118,7 +118,7 @@ pub fn parse_evm(s: &str) -> Result<String, &'static str> {
 
 /// EIP-55: the i-th hex letter is upper case iff the i-th nibble of keccak256(lowercase hex)
 /// is at least 8.
-fn eip55(hex: &str) -> String {
+pub(crate) fn eip55(hex: &str) -> String {
     let lower = hex.to_ascii_lowercase();
     let hash = Keccak256::digest(lower.as_bytes());
     let mut out = String::with_capacity(42);
