@@ -178,8 +178,9 @@ impl ExtendedPublicKey {
         mac.update(&self.compressed());
         mac.update(&index.to_be_bytes());
         let i = mac.finalize().into_bytes();
-        let tweak: Option<Scalar> =
-            Scalar::from_repr(*k256::FieldBytes::from_slice(&i[..32])).into();
+        let mut repr = k256::FieldBytes::default();
+        repr.copy_from_slice(&i[..32]);
+        let tweak: Option<Scalar> = Scalar::from_repr(repr).into();
         let point = ProjectivePoint::GENERATOR * tweak? + self.key.to_projective();
         if bool::from(point.is_identity()) {
             return None;
