@@ -92,6 +92,23 @@ pub enum EnvCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Store the extended public key (xpub, tpub, zpub or vpub) from which each flow's
+    /// deposit address is derived, replacing an earlier one for that chain family. Never a
+    /// private key or seed phrase: those are refused.
+    SetDepositKey {
+        #[arg(long)]
+        env: EnvironmentId,
+        /// EVM (every EVM chain) or BTC.
+        #[arg(long)]
+        chain_family: String,
+        #[arg(long)]
+        xpub: String,
+    },
+    /// Print the environment: origins, chains, and deposit-key fingerprints (never a key).
+    Show {
+        #[arg(long)]
+        env: EnvironmentId,
+    },
     /// Restrict the chains the environment accepts, or accept every chain again with --all.
     SetChains {
         #[arg(long)]
@@ -338,6 +355,18 @@ async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> 
                 "{address} is {} the deny list of environment {env}",
                 if remove { "off" } else { "on" }
             );
+        }
+        EnvCommand::SetDepositKey {
+            env,
+            chain_family,
+            xpub,
+        } => {
+            load_env(store, env).await?;
+            crate::deposit_cli::set_key(store, env, &chain_family, &xpub, now).await?;
+        }
+        EnvCommand::Show { env } => {
+            let record = load_env(store, env).await?;
+            crate::deposit_cli::show(store, &record).await?;
         }
         EnvCommand::SetChains { env, chains, all } => {
             let mut record = load_env(store, env).await?;

@@ -5,29 +5,14 @@ mod common;
 
 use std::process::Stdio;
 
+use common::binary::{BIN, sluice};
 use common::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sluice");
 /// base64 of 32 bytes, shared by every test instance.
 const TEST_WEBHOOK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-
-/// Runs a short-lived command; returns (success, stdout, stderr).
-async fn sluice(db: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("SLUICE_DATABASE_URL", db)
-        .output()
-        .await
-        .expect("run sluice");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A `sluice serve` process on a free port, killed when dropped.
 struct Server {

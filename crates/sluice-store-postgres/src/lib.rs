@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod deposit_keys;
 mod flows;
 mod idempotency;
 mod reads;
@@ -221,6 +222,14 @@ impl Store for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(db)
+    }
+
+    async fn set_deposit_key(&self, key: &DepositKeyRecord) -> StoreResult<()> {
+        deposit_keys::set(self, key).await
+    }
+
+    async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>> {
+        deposit_keys::list(self, env).await
     }
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod batch;
+mod deposit_keys;
 mod flow_cache;
 mod flows;
 mod idempotency;
@@ -203,6 +204,14 @@ impl Store for SqliteStore {
 
     async fn any_denied(&self, env: EnvironmentId, keys: &[String]) -> StoreResult<bool> {
         self.native.with(|conn| native::any_denied(conn, env, keys))
+    }
+
+    async fn set_deposit_key(&self, key: &DepositKeyRecord) -> StoreResult<()> {
+        deposit_keys::set(self, key).await
+    }
+
+    async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>> {
+        deposit_keys::list(self, env).await
     }
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod codec;
+mod deposit;
 mod records;
 mod webhooks;
 
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 use sluice_domain::transitions::{Rejection, Transition};
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 
+pub use deposit::*;
 pub use records::*;
 pub use webhooks::*;
 
@@ -83,6 +85,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether any of these screening keys is on the environment's deny list.
     async fn any_denied(&self, env: EnvironmentId, screening_keys: &[String]) -> StoreResult<bool>;
+
+    /// Stores the environment's deposit key for `key.family`, replacing an earlier one; the
+    /// stored next index is kept (`key.next_index` is ignored), so no index is used twice.
+    async fn set_deposit_key(&self, key: &DepositKeyRecord) -> StoreResult<()>;
+
+    /// The environment's deposit keys, one per chain family that has one.
+    async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>>;
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;
 

@@ -7,6 +7,7 @@
 //! variants say so loudly and pass, unless `SLUICE_REQUIRE_POSTGRES=1` (CI) makes them fail.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod evm;
 
 use std::io::Write;

@@ -1,0 +1,74 @@
+//! The operator's deposit-key commands: `sluice env set-deposit-key` and `sluice env show`.
+//! A key given here is checked before it is stored; a private key or seed phrase is refused
+//! with a message that never repeats it, and nothing about it is logged.
+
+use serde_json::json;
+use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey, Network};
+use sluice_domain::{EnvironmentId, Timestamp};
+use sluice_store::{DepositKeyRecord, Environment, Store};
+
+use crate::cli::CliResult;
+
+pub async fn set_key(
+    store: &dyn Store,
+    env: EnvironmentId,
+    family: &str,
+    xpub: &str,
+    now: Timestamp,
+) -> CliResult {
+    let family = ChainFamily::parse(&family.to_ascii_uppercase())
+        .ok_or_else(|| format!("unknown chain family {family:?}; use EVM or BTC"))?;
+    let key = ExtendedPublicKey::parse(xpub).map_err(|e| format!("--xpub: {e}"))?;
+    let record = DepositKeyRecord {
+        environment_id: env,
+        family,
+        xpub: key.to_base58(),
+        fingerprint: key.fingerprint(),
+        next_index: 0,
+        updated_at: now,
+    };
+    store.set_deposit_key(&record).await?;
+    let first = key
+        .deposit_address(family, 0)
+        .ok_or("this key cannot derive child 0/0; use another account key")?;
+    eprintln!(
+        "environment {env}: {} deposit key {} ({}) stored; derivation 0/0 is {first}. \
+         Check that your wallet shows this address for the same key.",
+        family.as_str(),
+        record.fingerprint,
+        network_name(key.network()),
+    );
+    Ok(())
+}
+
+pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {
+    let keys = store.deposit_keys(env.id).await?;
+    let keys: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            json!({
+                "chainFamily": k.family.as_str(),
+                "fingerprint": k.fingerprint,
+                "nextIndex": k.next_index,
+                "updatedAt": k.updated_at,
+            })
+        })
+        .collect();
+    let shown = json!({
+        "environmentId": env.id,
+        "name": env.name,
+        "allowedOrigins": env.allowed_origins,
+        "enabledChains": env.enabled_chains,
+        "depositKeys": keys,
+        "createdAt": env.created_at,
+    });
+    println!("{}", serde_json::to_string_pretty(&shown)?);
+    Ok(())
+}
+
+fn network_name(network: Network) -> &'static str {
+    match network {
+        Network::Main => "mainnet",
+        Network::Test => "testnet",
+    }
+}
