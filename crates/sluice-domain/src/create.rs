@@ -94,6 +94,7 @@ pub fn parse_create(
         settlement_state: SettlementState::None,
         risk_state: RiskState::Unknown,
         source: None,
+        deposit_address: None,
         quote_version: 0,
         from_token: None,
         to_address: None,

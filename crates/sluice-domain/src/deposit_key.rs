@@ -16,6 +16,8 @@ use ripemd::Ripemd160;
 use sha2::{Digest, Sha256, Sha512};
 use sha3::Keccak256;
 
+use crate::chain::ChainName;
+
 /// Which chains a deposit key serves: all EVM chains share one address format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChainFamily {
@@ -35,6 +37,17 @@ impl ChainFamily {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The family whose key serves `chain`; `None` for chains without deposit addresses.
+    pub fn of(chain: ChainName) -> Option<Self> {
+        if chain.is_evm_family() {
+            Some(Self::Evm)
+        } else if chain == ChainName::Btc {
+            Some(Self::Btc)
+        } else {
+            None
+        }
     }
 }
 

@@ -31,6 +31,10 @@ pub struct Flow {
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::SourceFields))]
     pub source: Option<Source>,
+    /// The flow's own address, derived from the environment's deposit key, for
+    /// deposit-address and exchange sources. Set once; kept through re-attach and re-quote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -104,6 +104,12 @@ pub enum EnvCommand {
         #[arg(long)]
         xpub: String,
     },
+    /// List every deposit address handed out (chain family, derivation index 0/i, address,
+    /// flow), to import into the merchant's wallet or reconcile against it.
+    DepositAddresses {
+        #[arg(long)]
+        env: EnvironmentId,
+    },
     /// Print the environment: origins, chains, and deposit-key fingerprints (never a key).
     Show {
         #[arg(long)]
@@ -363,6 +369,10 @@ async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> 
         } => {
             load_env(store, env).await?;
             crate::deposit_cli::set_key(store, env, &chain_family, &xpub, now).await?;
+        }
+        EnvCommand::DepositAddresses { env } => {
+            load_env(store, env).await?;
+            crate::deposit_cli::list_addresses(store, env).await?;
         }
         EnvCommand::Show { env } => {
             let record = load_env(store, env).await?;

@@ -1,4 +1,5 @@
-//! The operator's deposit-key commands: `sluice env set-deposit-key` and `sluice env show`.
+//! The operator's deposit-key commands: `sluice env set-deposit-key`, `sluice env show` and
+//! `sluice env deposit-addresses`.
 //! A key given here is checked before it is stored; a private key or seed phrase is refused
 //! with a message that never repeats it, and nothing about it is logged.
 
@@ -63,6 +64,25 @@ pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {
         "createdAt": env.created_at,
     });
     println!("{}", serde_json::to_string_pretty(&shown)?);
+    Ok(())
+}
+
+/// One JSON object per line (index order within each family), so that large lists stream
+/// and tools can read them line by line.
+pub async fn list_addresses(store: &dyn Store, env: EnvironmentId) -> CliResult {
+    let addresses = store.deposit_addresses(env).await?;
+    for a in &addresses {
+        let line = json!({
+            "chainFamily": a.family.as_str(),
+            "derivationPath": format!("0/{}", a.derivation_index),
+            "index": a.derivation_index,
+            "address": a.address,
+            "flowId": a.flow_id,
+            "createdAt": a.created_at,
+        });
+        println!("{line}");
+    }
+    eprintln!("{} deposit addresses", addresses.len());
     Ok(())
 }
 

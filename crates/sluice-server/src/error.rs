@@ -226,6 +226,7 @@ impl From<Rejection> for ApiError {
             ),
             Rejection::SourceBlocked => Self::new(ErrorCode::FlowSourceBlocked, "The source address failed screening.")
                 .with_payload(json!({ "reason": "sanctions_blocked" })),
+            Rejection::DepositUnavailable(message) => Self::new(ErrorCode::ChainNotConfigured, message),
             Rejection::InvalidTransition { execution, settlement, risk } => Self::new(
                 ErrorCode::FlowInvalidTransition,
                 format!("This action is not allowed while the flow is {execution} (settlement {settlement})."),

@@ -147,3 +147,14 @@ pub async fn fail(
     };
     store.transition(env, id, Box::new(op)).await
 }
+
+/// Deposit-address and exchange sources: the flow's own deposit address, allocated once from
+/// the environment's deposit key for the flow's chain family and kept for the flow's life.
+pub async fn assign_deposit_address(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    now: Timestamp,
+) -> Outcome {
+    store.assign_deposit_address(env, id, now).await
+}

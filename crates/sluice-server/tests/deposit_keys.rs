@@ -4,9 +4,17 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::binary::sluice;
 use common::*;
+use futures::future::join_all;
 use serde_json::Value;
+use sluice_domain::FlowId;
+use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
+use sluice_domain::transitions::Rejection;
+use sluice_server::lifecycle;
+use sluice_store::Store;
 
 /// BIP-84 test vector account key (m/84'/0'/0' of "abandon" ×11 + "about"); its first
 /// receive address is published in BIP-84.
@@ -106,4 +114,160 @@ async fn deposit_keys_are_set_shown_and_private_keys_refused(backend: Backend) {
     assert!(ok, "{err}");
     let stored = store.deposit_keys(env.parse().unwrap()).await.unwrap();
     assert_eq!(stored[1].fingerprint, stored[0].fingerprint);
+}
+
+both_backends!(
+    each_flow_gets_its_own_index_once_and_keeps_its_address,
+    concurrent_allocations_never_share_an_index
+);
+
+fn deposit_source() -> Value {
+    serde_json::json!({"sourceType": "deposit_address", "fromChainId": "8453", "fromChainName": "EVM"})
+}
+
+async fn set_evm_key(app: &TestApp, key: &str) -> ExtendedPublicKey {
+    let parsed = ExtendedPublicKey::parse(key).unwrap();
+    let record = sluice_store::DepositKeyRecord {
+        environment_id: app.env_id,
+        family: ChainFamily::Evm,
+        xpub: parsed.to_base58(),
+        fingerprint: parsed.fingerprint(),
+        next_index: 0,
+        updated_at: START,
+    };
+    app.store.set_deposit_key(&record).await.unwrap();
+    parsed
+}
+
+/// A flow with a deposit-address source attached, ready for its address.
+async fn deposit_flow(app: &TestApp) -> FlowId {
+    let flow = app.create_flow().await;
+    let reply = app.attach(&flow, &deposit_source()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    flow.parse().unwrap()
+}
+
+async fn assign(app: &TestApp, flow: FlowId) -> Result<sluice_domain::Flow, Rejection> {
+    lifecycle::assign_deposit_address(app.store.as_ref(), app.env_id, flow, START)
+        .await
+        .unwrap()
+}
+
+async fn each_flow_gets_its_own_index_once_and_keeps_its_address(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let first = deposit_flow(&app).await;
+    let missing = assign(&app, first).await.unwrap_err();
+    assert!(
+        matches!(&missing, Rejection::DepositUnavailable(m) if m.contains("no EVM deposit key")),
+        "{missing:?}"
+    );
+
+    let key = set_evm_key(&app, V1_M_0H).await;
+    let assigned = assign(&app, first).await.unwrap();
+    let expected = key.deposit_address(ChainFamily::Evm, 0).unwrap();
+    assert_eq!(assigned.deposit_address.as_deref(), Some(expected.as_str()));
+    let again = assign(&app, first).await.unwrap();
+    assert_eq!(
+        again.deposit_address, assigned.deposit_address,
+        "kept, not re-derived"
+    );
+    assert_eq!(
+        again.revision, assigned.revision,
+        "nothing written the second time"
+    );
+
+    // The payer sees it; a re-attach keeps it.
+    let read = app
+        .payer(reqwest::Method::GET, &first.to_string(), "", None, None)
+        .await;
+    assert_eq!(read.body["depositAddress"], expected.as_str());
+    let reattached = app.attach(&first.to_string(), &deposit_source()).await;
+    assert_eq!(reattached.body["flow"]["depositAddress"], expected.as_str());
+
+    let second = deposit_flow(&app).await;
+    let assigned = assign(&app, second).await.unwrap();
+    assert_eq!(
+        assigned.deposit_address,
+        key.deposit_address(ChainFamily::Evm, 1)
+    );
+    // Replacing the key does not restart the sequence.
+    set_evm_key(&app, BIP84_ZPUB).await;
+    let third = deposit_flow(&app).await;
+    let assigned = assign(&app, third).await.unwrap();
+    let replacement = ExtendedPublicKey::parse(BIP84_ZPUB).unwrap();
+    assert_eq!(
+        assigned.deposit_address,
+        replacement.deposit_address(ChainFamily::Evm, 2)
+    );
+
+    // A wallet source has no deposit address.
+    let wallet = app.create_flow().await;
+    app.attach_wallet(&wallet).await;
+    let refused = assign(&app, wallet.parse().unwrap()).await.unwrap_err();
+    assert!(
+        matches!(refused, Rejection::InvalidTransition { .. }),
+        "{refused:?}"
+    );
+
+    let listed = app.store.deposit_addresses(app.env_id).await.unwrap();
+    let indexes: Vec<i64> = listed.iter().map(|r| r.derivation_index).collect();
+    assert_eq!(indexes, [0, 1, 2]);
+    assert_eq!(listed[0].flow_id, first);
+
+    // The operator's list, one JSON object per line.
+    let env = app.env_id.to_string();
+    let (ok, out, err) = sluice(&app.db.url, &["env", "deposit-addresses", "--env", &env]).await;
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["derivationPath"], "0/0");
+    assert_eq!(lines[0]["address"], expected.as_str());
+    assert_eq!(lines[0]["flowId"], first.to_string());
+}
+
+/// Many flows at once, through two stores on one database (two instances, on PostgreSQL):
+/// every index from 0 is used exactly once, and each flow's address is its index's.
+async fn concurrent_allocations_never_share_an_index(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let key = set_evm_key(&app, V1_M_0H).await;
+    let mut flows = Vec::new();
+    for _ in 0..24 {
+        flows.push(deposit_flow(&app).await);
+    }
+    let second: Arc<dyn Store> = match backend {
+        Backend::Postgres => sluice_server::store::connect(&app.db.url).await.unwrap(),
+        // One process owns a SQLite file: its one writer serialises allocations.
+        Backend::Sqlite => app.store.clone(),
+    };
+    let results = join_all(flows.iter().enumerate().map(|(i, flow)| {
+        let store = if i % 2 == 0 {
+            app.store.clone()
+        } else {
+            second.clone()
+        };
+        let env = app.env_id;
+        let flow = *flow;
+        async move { lifecycle::assign_deposit_address(store.as_ref(), env, flow, START).await }
+    }))
+    .await;
+    for result in &results {
+        assert!(matches!(result, Ok(Ok(_))), "{result:?}");
+    }
+    let listed = app.store.deposit_addresses(app.env_id).await.unwrap();
+    let mut indexes: Vec<i64> = listed.iter().map(|r| r.derivation_index).collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..24).collect::<Vec<i64>>());
+    for record in &listed {
+        let flow = app.stored_flow(&record.flow_id.to_string()).await;
+        let derived = key.deposit_address(ChainFamily::Evm, record.derivation_index as u32);
+        assert_eq!(flow.deposit_address, derived);
+        assert_eq!(Some(&record.address), derived.as_ref());
+    }
 }

@@ -97,7 +97,8 @@ async fn database_failures_answer_a_bare_internal_error(backend: Backend) {
         }
         Backend::Postgres => {
             let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-            sqlx::query("DROP TABLE flows")
+            // CASCADE: other tables (deposit addresses) reference flows.
+            sqlx::query("DROP TABLE flows CASCADE")
                 .execute(&mut conn)
                 .await
                 .unwrap();

@@ -232,6 +232,22 @@ impl Store for PostgresStore {
         deposit_keys::list(self, env).await
     }
 
+    async fn assign_deposit_address(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        deposit_keys::assign(self, env, id, now).await
+    }
+
+    async fn deposit_addresses(
+        &self,
+        env: EnvironmentId,
+    ) -> StoreResult<Vec<DepositAddressRecord>> {
+        deposit_keys::addresses(self, env).await
+    }
+
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {
         let mut tx = self.write().await?;
         insert_token(&mut tx, token).await?;

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use sluice_domain::transitions::Rejection;
-use sluice_domain::{EnvironmentId, Flow, FlowId};
+use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::{IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
@@ -46,6 +46,12 @@ pub(crate) enum Job {
         flow: Box<Flow>,
         answer: Option<IdempotentAnswer>,
         reply: oneshot::Sender<StoreResult<()>>,
+    },
+    AssignDeposit {
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+        reply: oneshot::Sender<StoreResult<Result<Flow, Rejection>>>,
     },
 }
 
@@ -169,7 +175,9 @@ fn run(conn: &Connection, cache: &mut FlowCache, batch: Vec<Job>) {
 fn fail_all(batch: Vec<Job>, e: &str) {
     for job in batch {
         match job {
-            Job::Transition { reply, .. } => drop(reply.send(Err(failed(e)))),
+            Job::Transition { reply, .. } | Job::AssignDeposit { reply, .. } => {
+                drop(reply.send(Err(failed(e))))
+            }
             Job::Insert { reply, .. } => drop(reply.send(Err(failed(e)))),
         }
     }
@@ -187,6 +195,21 @@ fn run_job(conn: &Connection, cache: &mut FlowCache, job: Job) -> Done {
         } => {
             let current = |conn: &Connection| cache.current(conn, env, id);
             let result = native_write::apply_transition(conn, current, env, &screening_keys, op);
+            match &result {
+                Ok(Ok(flow)) => cache.wrote(flow.clone()),
+                Ok(Err(_)) => {}
+                Err(_) => cache.forget(id),
+            }
+            Done::Transition(reply, Box::new(result))
+        }
+        Job::AssignDeposit {
+            env,
+            id,
+            now,
+            reply,
+        } => {
+            let current = |conn: &Connection| cache.current(conn, env, id);
+            let result = crate::deposit_keys::assign(conn, current, env, now);
             match &result {
                 Ok(Ok(flow)) => cache.wrote(flow.clone()),
                 Ok(Err(_)) => {}

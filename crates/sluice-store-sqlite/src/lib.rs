@@ -214,6 +214,30 @@ impl Store for SqliteStore {
         deposit_keys::list(self, env).await
     }
 
+    async fn assign_deposit_address(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+    ) -> StoreResult<Result<Flow, Rejection>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = batch::Job::AssignDeposit {
+            env,
+            id,
+            now,
+            reply,
+        };
+        self.batch.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
+    async fn deposit_addresses(
+        &self,
+        env: EnvironmentId,
+    ) -> StoreResult<Vec<DepositAddressRecord>> {
+        deposit_keys::addresses(self, env).await
+    }
+
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {
         let mut tx = self.write().await?;
         insert_token(&mut tx, token).await?;

@@ -87,7 +87,11 @@ pub(crate) fn apply_transition(
 
 /// The guarded write: it only lands on the revision that was read, so even a bug that
 /// skipped the batch's lock could not overwrite a concurrent change.
-fn write_change(conn: &Connection, flow: &Flow, expected_revision: i64) -> StoreResult<()> {
+pub(crate) fn write_change(
+    conn: &Connection,
+    flow: &Flow,
+    expected_revision: i64,
+) -> StoreResult<()> {
     let changed = conn
         .prepare_cached(
             "UPDATE flows SET execution_state = ?1, settlement_state = ?2, risk_state = ?3, session_token_hash = ?4, \

@@ -93,6 +93,21 @@ pub trait Store: Send + Sync + 'static {
     /// The environment's deposit keys, one per chain family that has one.
     async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>>;
 
+    /// Gives the flow its deposit address unless it has one: in one transaction, takes the
+    /// environment's next derivation index for the flow's chain family, records it, and
+    /// stores the derived address on the flow. Never hands out an index twice, across any
+    /// number of instances; a flow that has an address keeps it (no write).
+    async fn assign_deposit_address(
+        &self,
+        env: EnvironmentId,
+        id: FlowId,
+        now: Timestamp,
+    ) -> StoreResult<Result<Flow, Rejection>>;
+
+    /// Every allocated deposit address of the environment, by family and index.
+    async fn deposit_addresses(&self, env: EnvironmentId)
+    -> StoreResult<Vec<DepositAddressRecord>>;
+
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;
 
     async fn api_token(&self, hash: &TokenHash) -> StoreResult<Option<ApiTokenRecord>>;

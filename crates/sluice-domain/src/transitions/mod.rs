@@ -29,6 +29,9 @@ pub enum Rejection {
     QuoteExpired,
     /// `409 risk_not_cleared`.
     RiskNotCleared,
+    /// `422 chain_not_configured`: the flow's chain has no deposit key in its environment
+    /// (or no deposit addresses at all); the text says which.
+    DepositUnavailable(String),
 }
 
 impl Rejection {
@@ -158,8 +161,10 @@ fn cancelled(current: &Flow) -> Flow {
     next
 }
 
+mod deposit;
 mod payment;
 
+pub use deposit::*;
 pub use payment::*;
 
 #[cfg(test)]

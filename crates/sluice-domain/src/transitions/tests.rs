@@ -21,6 +21,7 @@ fn flow(execution: ExecutionState, settlement: SettlementState, token: Option<To
         settlement_state: settlement,
         risk_state: RiskState::Unknown,
         source: None,
+        deposit_address: None,
         quote_version: 0,
         from_token: None,
         to_address: None,

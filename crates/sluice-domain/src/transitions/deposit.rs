@@ -1,0 +1,63 @@
+//! Deposit addresses on flows: which key family a flow's address comes from, and the pure
+//! change that stores it. The store allocates the derivation index in the same transaction
+//! (see `Store::assign_deposit_address`); this module decides whether it may.
+
+use super::{Rejection, Transition, transition};
+use crate::deposit_key::ChainFamily;
+use crate::flow::Flow;
+use crate::state::{ExecutionState, SourceType};
+use crate::time::Timestamp;
+
+/// What a flow needs for its deposit address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DepositNeed {
+    /// It has one already, and keeps it.
+    Assigned(String),
+    /// It needs one from the environment's key for this family.
+    Allocate(ChainFamily),
+}
+
+/// A deposit-address or exchange source in `source_attached` or `quoted` (not yet overdue)
+/// needs an address from the family of its chain: the source's `fromChainName`, else (an
+/// exchange source names no chain) the first settlement's.
+pub fn deposit_need(current: &Flow, now: Timestamp) -> Result<DepositNeed, Rejection> {
+    if let Some(address) = &current.deposit_address {
+        return Ok(DepositNeed::Assigned(address.clone()));
+    }
+    let observed = current.clone().observed(now);
+    let source = observed.source.as_ref();
+    let pays_to_address = source.is_some_and(|s| {
+        matches!(
+            s.source_type,
+            SourceType::DepositAddress | SourceType::Exchange
+        )
+    });
+    let open = matches!(
+        observed.execution_state,
+        ExecutionState::SourceAttached | ExecutionState::Quoted
+    );
+    if !pays_to_address || !open {
+        return Err(Rejection::invalid(&observed));
+    }
+    let chain = source.and_then(|s| s.from_chain_name).or_else(|| {
+        let settlements = &observed.settlement_config.as_ref()?.settlements;
+        settlements.first().map(|s| s.chain_name)
+    });
+    let chain = chain.ok_or_else(|| {
+        Rejection::DepositUnavailable("The flow names no chain to receive a deposit on.".into())
+    })?;
+    ChainFamily::of(chain)
+        .map(DepositNeed::Allocate)
+        .ok_or_else(|| {
+            Rejection::DepositUnavailable(format!(
+                "Deposit addresses are not available on {chain}; use a wallet source."
+            ))
+        })
+}
+
+/// Stores `address` on the flow. States do not change, so there are no events.
+pub fn with_deposit_address(current: &Flow, address: String, now: Timestamp) -> Transition {
+    let mut after = current.clone();
+    after.deposit_address = Some(address);
+    transition(current, after, now)
+}
