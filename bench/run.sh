@@ -22,8 +22,10 @@ BACKENDS=${BACKENDS:-sqlite postgres}   # a subset for quick iterations, e.g. BA
 PROFILE=${PROFILE:-release}            # or production (whole-program optimisation, slower build)
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --profile "$PROFILE" -q
-BIN=target/$PROFILE/sluice
+if [ -z "${BIN:-}" ]; then                # BIN=path benches an already built binary
+  cargo build --profile "$PROFILE" -q
+  BIN=target/$PROFILE/sluice
+fi
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
