@@ -16,7 +16,8 @@ use crate::chains::Chains;
 use crate::config::Config;
 use crate::env_cache::EnvironmentCache;
 use crate::http::{
-    ops, payer, payer_flows, payer_payment, server_flows, webhook_deliveries, webhooks,
+    ops, payer, payer_flows, payer_options, payer_payment, server_flows, webhook_deliveries,
+    webhooks,
 };
 use crate::openapi::BaseDocument;
 use crate::pricing::PriceSource;
@@ -91,6 +92,7 @@ fn payer_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(payer_flows::get_flow))
         .routes(routes!(payer_flows::attach_source))
+        .routes(routes!(payer_options::source_token_options))
         .routes(routes!(payer_flows::cancel))
         .routes(routes!(payer_payment::quote))
         .routes(routes!(payer_payment::prepare))

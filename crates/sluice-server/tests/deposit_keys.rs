@@ -271,3 +271,78 @@ async fn concurrent_allocations_never_share_an_index(backend: Backend) {
         assert_eq!(Some(&record.address), derived.as_ref());
     }
 }
+
+both_backends!(source_token_options_are_the_depositable_settlements);
+
+/// P3: the flow's settlements on chains with a deposit key and (EVM) a configured RPC.
+async fn source_token_options_are_the_depositable_settlements(backend: Backend) {
+    let mut config = sluice_server::config::Config::default();
+    config.rate_limit.enabled = false;
+    config.chains.push(sluice_server::config::ChainConfig {
+        chain_name: "EVM".into(),
+        chain_id: "8453".into(),
+        rpc_url: "http://127.0.0.1:9".into(),
+        confirmations: 2,
+        native_symbol: "ETH".into(),
+        tokens: vec![],
+    });
+    let Some(app) = TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let usdc_mainnet = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
+    let flow = app
+        .create_flow_with(serde_json::json!({"settlementConfig": {"strategy": "cheapest", "settlements": [
+            {"chainName": "EVM", "chainId": "8453", "tokenAddress": USDC_BASE, "symbol": "USDC", "tokenDecimals": 6},
+            {"chainName": "EVM", "chainId": "8453", "tokenAddress": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "tokenDecimals": 18, "isNative": true},
+            {"chainName": "EVM", "chainId": "1", "tokenAddress": usdc_mainnet, "symbol": "USDC", "tokenDecimals": 6}
+        ]}}))
+        .await;
+    let flow = flow["id"].as_str().unwrap().to_owned();
+    let options = |query: &'static str| {
+        let flow = flow.clone();
+        let app = &app;
+        async move {
+            app.payer(
+                reqwest::Method::GET,
+                &flow,
+                &format!("/sourceTokenOptions{query}"),
+                None,
+                None,
+            )
+            .await
+        }
+    };
+
+    let none = options("?sourceType=deposit_address").await;
+    assert_eq!(none.status, 200, "{}", none.body);
+    assert_eq!(
+        none.body,
+        serde_json::json!({"sourceTokenOptions": []}),
+        "no key yet"
+    );
+
+    set_evm_key(&app, V1_M_0H).await;
+    let some = options("?sourceType=deposit_address").await;
+    assert_eq!(
+        some.body,
+        serde_json::json!({"sourceTokenOptions": [{"chainName": "EVM", "chainId": "8453", "tokens": [
+            {"address": USDC_BASE, "symbol": "USDC", "decimals": 6},
+            {"address": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "decimals": 18}
+        ]}]}),
+        "chain 1 has no RPC configured"
+    );
+    options("").await.assert_error(422, "validation_failed");
+    options("?sourceType=wallet")
+        .await
+        .assert_error(422, "validation_failed");
+    let unknown = app
+        .payer(
+            reqwest::Method::GET,
+            &FlowId::new_random().to_string(),
+            "/sourceTokenOptions?sourceType=deposit_address",
+            None,
+            None,
+        )
+        .await;
+    unknown.assert_error(404, "flow_not_found");
+}

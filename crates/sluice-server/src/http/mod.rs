@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod ops;
 pub mod payer;
 pub mod payer_flows;
+pub mod payer_options;
 pub mod payer_payment;
 pub mod server_auth;
 pub mod server_flows;
