@@ -346,3 +346,65 @@ async fn source_token_options_are_the_depositable_settlements(backend: Backend) 
         .await;
     unknown.assert_error(404, "flow_not_found");
 }
+
+both_backends!(quoting_a_deposit_flow_hands_out_its_address_once);
+
+/// P5 on a deposit-address source: the first quote allocates the flow's address (and makes it
+/// the quote's destination), a re-quote keeps it, and the quote holds until the flow expires.
+/// The chain's RPC is unreachable here: a deposit quote needs no fee estimate.
+async fn quoting_a_deposit_flow_hands_out_its_address_once(backend: Backend) {
+    let mut config = sluice_server::config::Config::default();
+    config.rate_limit.enabled = false;
+    config.chains.push(sluice_server::config::ChainConfig {
+        chain_name: "EVM".into(),
+        chain_id: "8453".into(),
+        rpc_url: "http://127.0.0.1:9".into(),
+        confirmations: 2,
+        native_symbol: "ETH".into(),
+        tokens: vec![],
+    });
+    let Some(app) = TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let created = app
+        .create_flow_with(serde_json::json!({"pegStablecoins": true}))
+        .await;
+    let flow = created["id"].as_str().unwrap().to_owned();
+    let attached = app.attach(&flow, &deposit_source()).await;
+    let token = attached.body["sessionToken"].as_str().unwrap().to_owned();
+    let quote = |token: String| {
+        let flow = flow.clone();
+        let app = &app;
+        async move {
+            app.payer(reqwest::Method::POST, &flow, "/quote", Some(&token), None)
+                .await
+        }
+    };
+
+    // No key for the chain's family: a clear 422, and the flow is unchanged.
+    let refused = quote(token.clone()).await;
+    let body = refused.assert_error(422, "chain_not_configured");
+    assert!(
+        body["error"].as_str().unwrap().contains("set-deposit-key"),
+        "{body}"
+    );
+    assert!(app.stored_flow(&flow).await.quote.is_none());
+
+    let key = set_evm_key(&app, V1_M_0H).await;
+    let expected = key.deposit_address(ChainFamily::Evm, 0).unwrap();
+    let first = quote(token.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["depositAddress"], expected.as_str());
+    assert_eq!(first.body["toAddress"], expected.as_str());
+    assert_eq!(first.body["quote"]["toAmount"], "25000000");
+    assert_eq!(first.body["quote"]["expiresAt"], created["expiresAt"]);
+    let again = quote(token).await;
+    assert_eq!(again.body["depositAddress"], expected.as_str());
+    assert_eq!(again.body["quoteVersion"], 2);
+    let listed = app.store.deposit_addresses(app.env_id).await.unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "one index for the flow, however often it quotes"
+    );
+}

@@ -57,7 +57,21 @@ pub async fn quote(
     let request = parse_quote(&parse_object(&body, true)?, flow.mode)?;
     let now = app.clock.now();
     transitions::check_quote(Some(&flow), &token, now)?;
-    let plan = quoting::plan(&app, &flow, &request, now).await?;
+    let mut plan = quoting::plan(&app, &flow, &request, now).await?;
+    if pays_to_deposit_address(&flow) {
+        // The payer sends to the flow's own address (allocated at the first quote, then
+        // kept), which belongs to the merchant's wallet.
+        let with_address = lifecycle::assign_deposit_address(
+            app.store.as_ref(),
+            ctx.environment.id,
+            ctx.flow_id,
+            now,
+        )
+        .await??;
+        plan.to_address = with_address
+            .deposit_address
+            .expect("an assigned flow has a deposit address");
+    }
     let quoted = lifecycle::quote(
         app.store.as_ref(),
         ctx.environment.id,
@@ -69,6 +83,15 @@ pub async fn quote(
     .await??;
     tracing::info!(flow.id = %quoted.id, quote.version = quoted.quote_version, "quoted");
     Ok(Json(quoted.payer_view()))
+}
+
+fn pays_to_deposit_address(flow: &Flow) -> bool {
+    flow.source.as_ref().is_some_and(|s| {
+        matches!(
+            s.source_type,
+            SourceType::DepositAddress | SourceType::Exchange
+        )
+    })
 }
 
 /// P6 `POST …/prepare`.
