@@ -1,12 +1,14 @@
-//! Deposit keys through the operator's command line, on both backends: an extended public
-//! key is checked, normalised and stored; a private key or seed phrase is refused without
-//! being repeated anywhere; `env show` prints fingerprints, never a key.
+//! Deposit keys and addresses, on both backends: through the operator's command line an
+//! extended public key is checked, normalised and stored, a private key or seed phrase is
+//! refused without being repeated anywhere, and `env show` prints fingerprints, never a key;
+//! each flow gets its own derivation index, once, even from two instances.
 
 mod common;
 
 use std::sync::Arc;
 
 use common::binary::sluice;
+use common::deposit::*;
 use common::*;
 use futures::future::join_all;
 use serde_json::Value;
@@ -20,8 +22,6 @@ use sluice_store::Store;
 /// receive address is published in BIP-84.
 const BIP84_ZPUB: &str = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
 const BIP84_FIRST: &str = "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu";
-/// BIP-32 test vector 1, m/0'.
-const V1_M_0H: &str = "xpub68Gmy5EdvgibQVfPdqkBBCHxA5htiqg55crXYuXoQRKfDBFA1WEjWgP6LHhwBZeNK1VTsfTFUHCdrfp1bgwQ9xv5ski8PX9rL2dZXvgGDnw";
 const V1_M_XPRV: &str = "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
 const SEED: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
@@ -120,24 +120,6 @@ both_backends!(
     each_flow_gets_its_own_index_once_and_keeps_its_address,
     concurrent_allocations_never_share_an_index
 );
-
-fn deposit_source() -> Value {
-    serde_json::json!({"sourceType": "deposit_address", "fromChainId": "8453", "fromChainName": "EVM"})
-}
-
-async fn set_evm_key(app: &TestApp, key: &str) -> ExtendedPublicKey {
-    let parsed = ExtendedPublicKey::parse(key).unwrap();
-    let record = sluice_store::DepositKeyRecord {
-        environment_id: app.env_id,
-        family: ChainFamily::Evm,
-        xpub: parsed.to_base58(),
-        fingerprint: parsed.fingerprint(),
-        next_index: 0,
-        updated_at: START,
-    };
-    app.store.set_deposit_key(&record).await.unwrap();
-    parsed
-}
 
 /// A flow with a deposit-address source attached, ready for its address.
 async fn deposit_flow(app: &TestApp) -> FlowId {
@@ -270,141 +252,4 @@ async fn concurrent_allocations_never_share_an_index(backend: Backend) {
         assert_eq!(flow.deposit_address, derived);
         assert_eq!(Some(&record.address), derived.as_ref());
     }
-}
-
-both_backends!(source_token_options_are_the_depositable_settlements);
-
-/// P3: the flow's settlements on chains with a deposit key and (EVM) a configured RPC.
-async fn source_token_options_are_the_depositable_settlements(backend: Backend) {
-    let mut config = sluice_server::config::Config::default();
-    config.rate_limit.enabled = false;
-    config.chains.push(sluice_server::config::ChainConfig {
-        chain_name: "EVM".into(),
-        chain_id: "8453".into(),
-        rpc_url: "http://127.0.0.1:9".into(),
-        confirmations: 2,
-        native_symbol: "ETH".into(),
-        tokens: vec![],
-    });
-    let Some(app) = TestApp::spawn_with(backend, config).await else {
-        return;
-    };
-    let usdc_mainnet = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
-    let flow = app
-        .create_flow_with(serde_json::json!({"settlementConfig": {"strategy": "cheapest", "settlements": [
-            {"chainName": "EVM", "chainId": "8453", "tokenAddress": USDC_BASE, "symbol": "USDC", "tokenDecimals": 6},
-            {"chainName": "EVM", "chainId": "8453", "tokenAddress": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "tokenDecimals": 18, "isNative": true},
-            {"chainName": "EVM", "chainId": "1", "tokenAddress": usdc_mainnet, "symbol": "USDC", "tokenDecimals": 6}
-        ]}}))
-        .await;
-    let flow = flow["id"].as_str().unwrap().to_owned();
-    let options = |query: &'static str| {
-        let flow = flow.clone();
-        let app = &app;
-        async move {
-            app.payer(
-                reqwest::Method::GET,
-                &flow,
-                &format!("/sourceTokenOptions{query}"),
-                None,
-                None,
-            )
-            .await
-        }
-    };
-
-    let none = options("?sourceType=deposit_address").await;
-    assert_eq!(none.status, 200, "{}", none.body);
-    assert_eq!(
-        none.body,
-        serde_json::json!({"sourceTokenOptions": []}),
-        "no key yet"
-    );
-
-    set_evm_key(&app, V1_M_0H).await;
-    let some = options("?sourceType=deposit_address").await;
-    assert_eq!(
-        some.body,
-        serde_json::json!({"sourceTokenOptions": [{"chainName": "EVM", "chainId": "8453", "tokens": [
-            {"address": USDC_BASE, "symbol": "USDC", "decimals": 6},
-            {"address": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "decimals": 18}
-        ]}]}),
-        "chain 1 has no RPC configured"
-    );
-    options("").await.assert_error(422, "validation_failed");
-    options("?sourceType=wallet")
-        .await
-        .assert_error(422, "validation_failed");
-    let unknown = app
-        .payer(
-            reqwest::Method::GET,
-            &FlowId::new_random().to_string(),
-            "/sourceTokenOptions?sourceType=deposit_address",
-            None,
-            None,
-        )
-        .await;
-    unknown.assert_error(404, "flow_not_found");
-}
-
-both_backends!(quoting_a_deposit_flow_hands_out_its_address_once);
-
-/// P5 on a deposit-address source: the first quote allocates the flow's address (and makes it
-/// the quote's destination), a re-quote keeps it, and the quote holds until the flow expires.
-/// The chain's RPC is unreachable here: a deposit quote needs no fee estimate.
-async fn quoting_a_deposit_flow_hands_out_its_address_once(backend: Backend) {
-    let mut config = sluice_server::config::Config::default();
-    config.rate_limit.enabled = false;
-    config.chains.push(sluice_server::config::ChainConfig {
-        chain_name: "EVM".into(),
-        chain_id: "8453".into(),
-        rpc_url: "http://127.0.0.1:9".into(),
-        confirmations: 2,
-        native_symbol: "ETH".into(),
-        tokens: vec![],
-    });
-    let Some(app) = TestApp::spawn_with(backend, config).await else {
-        return;
-    };
-    let created = app
-        .create_flow_with(serde_json::json!({"pegStablecoins": true}))
-        .await;
-    let flow = created["id"].as_str().unwrap().to_owned();
-    let attached = app.attach(&flow, &deposit_source()).await;
-    let token = attached.body["sessionToken"].as_str().unwrap().to_owned();
-    let quote = |token: String| {
-        let flow = flow.clone();
-        let app = &app;
-        async move {
-            app.payer(reqwest::Method::POST, &flow, "/quote", Some(&token), None)
-                .await
-        }
-    };
-
-    // No key for the chain's family: a clear 422, and the flow is unchanged.
-    let refused = quote(token.clone()).await;
-    let body = refused.assert_error(422, "chain_not_configured");
-    assert!(
-        body["error"].as_str().unwrap().contains("set-deposit-key"),
-        "{body}"
-    );
-    assert!(app.stored_flow(&flow).await.quote.is_none());
-
-    let key = set_evm_key(&app, V1_M_0H).await;
-    let expected = key.deposit_address(ChainFamily::Evm, 0).unwrap();
-    let first = quote(token.clone()).await;
-    assert_eq!(first.status, 200, "{}", first.body);
-    assert_eq!(first.body["depositAddress"], expected.as_str());
-    assert_eq!(first.body["toAddress"], expected.as_str());
-    assert_eq!(first.body["quote"]["toAmount"], "25000000");
-    assert_eq!(first.body["quote"]["expiresAt"], created["expiresAt"]);
-    let again = quote(token).await;
-    assert_eq!(again.body["depositAddress"], expected.as_str());
-    assert_eq!(again.body["quoteVersion"], 2);
-    let listed = app.store.deposit_addresses(app.env_id).await.unwrap();
-    assert_eq!(
-        listed.len(),
-        1,
-        "one index for the flow, however often it quotes"
-    );
 }

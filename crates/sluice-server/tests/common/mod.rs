@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod deposit;
 pub mod evm;
 
 use std::io::Write;

@@ -1,0 +1,29 @@
+//! Deposit-address helpers shared by the deposit tests.
+
+use serde_json::{Value, json};
+use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
+
+use super::{START, TestApp};
+
+/// BIP-32 test vector 1, m/0'.
+pub const V1_M_0H: &str = "xpub68Gmy5EdvgibQVfPdqkBBCHxA5htiqg55crXYuXoQRKfDBFA1WEjWgP6LHhwBZeNK1VTsfTFUHCdrfp1bgwQ9xv5ski8PX9rL2dZXvgGDnw";
+
+/// A deposit-address source on Base (chain 8453).
+pub fn deposit_source() -> Value {
+    json!({"sourceType": "deposit_address", "fromChainId": "8453", "fromChainName": "EVM"})
+}
+
+/// Stores `key` as the test environment's EVM deposit key.
+pub async fn set_evm_key(app: &TestApp, key: &str) -> ExtendedPublicKey {
+    let parsed = ExtendedPublicKey::parse(key).unwrap();
+    let record = sluice_store::DepositKeyRecord {
+        environment_id: app.env_id,
+        family: ChainFamily::Evm,
+        xpub: parsed.to_base58(),
+        fingerprint: parsed.fingerprint(),
+        next_index: 0,
+        updated_at: START,
+    };
+    app.store.set_deposit_key(&record).await.unwrap();
+    parsed
+}
