@@ -105,6 +105,17 @@ pub struct Source {
     pub refund_address: Option<String>,
 }
 
+impl Source {
+    /// Deposit-address and exchange payers send funds to the flow's own deposit address
+    /// instead of signing a transaction.
+    pub fn pays_to_deposit_address(&self) -> bool {
+        matches!(
+            self.source_type,
+            SourceType::DepositAddress | SourceType::Exchange
+        )
+    }
+}
+
 /// A quote (spec §2 `FlowQuote`). Amounts are integer strings in the token's smallest unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -20,6 +20,9 @@ pub async fn set_key(
     let family = ChainFamily::parse(&family.to_ascii_uppercase())
         .ok_or_else(|| format!("unknown chain family {family:?}; use EVM or BTC"))?;
     let key = ExtendedPublicKey::parse(xpub).map_err(|e| format!("--xpub: {e}"))?;
+    let first = key
+        .deposit_address(family, 0)
+        .ok_or("this key cannot derive child 0/0; use another account key")?;
     let record = DepositKeyRecord {
         environment_id: env,
         family,
@@ -29,9 +32,6 @@ pub async fn set_key(
         updated_at: now,
     };
     store.set_deposit_key(&record).await?;
-    let first = key
-        .deposit_address(family, 0)
-        .ok_or("this key cannot derive child 0/0; use another account key")?;
     eprintln!(
         "environment {env}: {} deposit key {} ({}) stored; derivation 0/0 is {first}. \
          Check that your wallet shows this address for the same key.",

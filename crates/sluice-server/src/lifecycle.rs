@@ -5,7 +5,7 @@
 use sluice_domain::attach::AttachRequest;
 use sluice_domain::flow::{Failure, SigningPayload};
 use sluice_domain::transitions::{self, AttachInput, QuotePlan, Rejection};
-use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 use sluice_store::{Store, StoreResult};
 
 pub type Outcome = StoreResult<Result<Flow, Rejection>>;
@@ -149,12 +149,14 @@ pub async fn fail(
 }
 
 /// Deposit-address and exchange sources: the flow's own deposit address, allocated once from
-/// the environment's deposit key for the flow's chain family and kept for the flow's life.
+/// the environment's deposit key for the family of `chain` (the chain the quote pays on) and
+/// kept for the flow's life.
 pub async fn assign_deposit_address(
     store: &dyn Store,
     env: EnvironmentId,
     id: FlowId,
+    chain: ChainName,
     now: Timestamp,
 ) -> Outcome {
-    store.assign_deposit_address(env, id, now).await
+    store.assign_deposit_address(env, id, chain, now).await
 }

@@ -12,9 +12,9 @@ use common::deposit::*;
 use common::*;
 use futures::future::join_all;
 use serde_json::Value;
-use sluice_domain::FlowId;
 use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
 use sluice_domain::transitions::Rejection;
+use sluice_domain::{ChainName, FlowId};
 use sluice_server::lifecycle;
 use sluice_store::Store;
 
@@ -130,7 +130,7 @@ async fn deposit_flow(app: &TestApp) -> FlowId {
 }
 
 async fn assign(app: &TestApp, flow: FlowId) -> Result<sluice_domain::Flow, Rejection> {
-    lifecycle::assign_deposit_address(app.store.as_ref(), app.env_id, flow, START)
+    lifecycle::assign_deposit_address(app.store.as_ref(), app.env_id, flow, ChainName::Evm, START)
         .await
         .unwrap()
 }
@@ -182,6 +182,23 @@ async fn each_flow_gets_its_own_index_once_and_keeps_its_address(backend: Backen
     assert_eq!(
         assigned.deposit_address,
         replacement.deposit_address(ChainFamily::Evm, 2)
+    );
+
+    // A quote on a chain without deposit addresses gets none.
+    let solana = deposit_flow(&app).await;
+    let refused = lifecycle::assign_deposit_address(
+        app.store.as_ref(),
+        app.env_id,
+        solana,
+        ChainName::Sol,
+        START,
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        matches!(&refused, Rejection::DepositUnavailable(m) if m.contains("not available on SOL")),
+        "{refused:?}"
     );
 
     // A wallet source has no deposit address.
@@ -236,7 +253,10 @@ async fn concurrent_allocations_never_share_an_index(backend: Backend) {
         };
         let env = app.env_id;
         let flow = *flow;
-        async move { lifecycle::assign_deposit_address(store.as_ref(), env, flow, START).await }
+        async move {
+            lifecycle::assign_deposit_address(store.as_ref(), env, flow, ChainName::Evm, START)
+                .await
+        }
     }))
     .await;
     for result in &results {

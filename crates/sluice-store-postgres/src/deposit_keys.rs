@@ -2,7 +2,7 @@
 //! `sluice_store::DepositKeyRecord`).
 
 use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
-use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
+use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::*;
 use sqlx::Row;
 
@@ -58,6 +58,7 @@ pub(crate) async fn assign(
     store: &PostgresStore,
     env: EnvironmentId,
     id: FlowId,
+    chain: ChainName,
     now: Timestamp,
 ) -> StoreResult<Result<Flow, Rejection>> {
     let mut tx = store.write().await?;
@@ -68,7 +69,7 @@ pub(crate) async fn assign(
     let Some(current) = current else {
         return Ok(Err(Rejection::NotFound));
     };
-    let family = match deposit_need(&current, now) {
+    let family = match deposit_need(&current, chain, now) {
         Ok(DepositNeed::Assigned(_)) => return Ok(Ok(current)),
         Ok(DepositNeed::Allocate(family)) => family,
         Err(rejection) => return Ok(Err(rejection)),

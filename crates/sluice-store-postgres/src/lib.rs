@@ -236,9 +236,10 @@ impl Store for PostgresStore {
         &self,
         env: EnvironmentId,
         id: FlowId,
+        chain: sluice_domain::ChainName,
         now: Timestamp,
     ) -> StoreResult<Result<Flow, Rejection>> {
-        deposit_keys::assign(self, env, id, now).await
+        deposit_keys::assign(self, env, id, chain, now).await
     }
 
     async fn deposit_addresses(

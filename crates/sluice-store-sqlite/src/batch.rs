@@ -50,6 +50,7 @@ pub(crate) enum Job {
     AssignDeposit {
         env: EnvironmentId,
         id: FlowId,
+        chain: sluice_domain::ChainName,
         now: Timestamp,
         reply: oneshot::Sender<StoreResult<Result<Flow, Rejection>>>,
     },
@@ -205,11 +206,12 @@ fn run_job(conn: &Connection, cache: &mut FlowCache, job: Job) -> Done {
         Job::AssignDeposit {
             env,
             id,
+            chain,
             now,
             reply,
         } => {
             let current = |conn: &Connection| cache.current(conn, env, id);
-            let result = crate::deposit_keys::assign(conn, current, env, now);
+            let result = crate::deposit_keys::assign(conn, current, env, chain, now);
             match &result {
                 Ok(Ok(flow)) => cache.wrote(flow.clone()),
                 Ok(Err(_)) => {}

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
-use sluice_domain::{EnvironmentId, Flow, Timestamp};
+use sluice_domain::{ChainName, EnvironmentId, Flow, Timestamp};
 use sluice_store::*;
 use sqlx::Row;
 
@@ -61,12 +61,13 @@ pub(crate) fn assign(
     conn: &Connection,
     current: impl FnOnce(&Connection) -> StoreResult<Option<Flow>>,
     env: EnvironmentId,
+    chain: ChainName,
     now: Timestamp,
 ) -> StoreResult<Result<Flow, Rejection>> {
     let Some(current) = current(conn)? else {
         return Ok(Err(Rejection::NotFound));
     };
-    let family = match deposit_need(&current, now) {
+    let family = match deposit_need(&current, chain, now) {
         Ok(DepositNeed::Assigned(_)) => return Ok(Ok(current)),
         Ok(DepositNeed::Allocate(family)) => family,
         Err(rejection) => return Ok(Err(rejection)),

@@ -218,12 +218,14 @@ impl Store for SqliteStore {
         &self,
         env: EnvironmentId,
         id: FlowId,
+        chain: sluice_domain::ChainName,
         now: Timestamp,
     ) -> StoreResult<Result<Flow, Rejection>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = batch::Job::AssignDeposit {
             env,
             id,
+            chain,
             now,
             reply,
         };

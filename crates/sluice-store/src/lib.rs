@@ -13,7 +13,7 @@ pub use codec::*;
 
 use async_trait::async_trait;
 use sluice_domain::transitions::{Rejection, Transition};
-use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
+use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 
 pub use deposit::*;
 pub use records::*;
@@ -94,13 +94,15 @@ pub trait Store: Send + Sync + 'static {
     async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>>;
 
     /// Gives the flow its deposit address unless it has one: in one transaction, takes the
-    /// environment's next derivation index for the flow's chain family, records it, and
+    /// environment's next derivation index for the family of `chain` (the chain the flow's
+    /// quote pays on), records it, and
     /// stores the derived address on the flow. Never hands out an index twice, across any
     /// number of instances; a flow that has an address keeps it (no write).
     async fn assign_deposit_address(
         &self,
         env: EnvironmentId,
         id: FlowId,
+        chain: ChainName,
         now: Timestamp,
     ) -> StoreResult<Result<Flow, Rejection>>;
 

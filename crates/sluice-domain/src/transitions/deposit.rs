@@ -3,9 +3,10 @@
 //! (see `Store::assign_deposit_address`); this module decides whether it may.
 
 use super::{Rejection, Transition, transition};
+use crate::chain::ChainName;
 use crate::deposit_key::ChainFamily;
-use crate::flow::Flow;
-use crate::state::{ExecutionState, SourceType};
+use crate::flow::{Flow, Source};
+use crate::state::ExecutionState;
 use crate::time::Timestamp;
 
 /// What a flow needs for its deposit address.
@@ -18,20 +19,20 @@ pub enum DepositNeed {
 }
 
 /// A deposit-address or exchange source in `source_attached` or `quoted` (not yet overdue)
-/// needs an address from the family of its chain: the source's `fromChainName`, else (an
-/// exchange source names no chain) the first settlement's.
-pub fn deposit_need(current: &Flow, now: Timestamp) -> Result<DepositNeed, Rejection> {
+/// needs an address from the family of `chain`, the chain its quote pays on.
+pub fn deposit_need(
+    current: &Flow,
+    chain: ChainName,
+    now: Timestamp,
+) -> Result<DepositNeed, Rejection> {
     if let Some(address) = &current.deposit_address {
         return Ok(DepositNeed::Assigned(address.clone()));
     }
     let observed = current.clone().observed(now);
-    let source = observed.source.as_ref();
-    let pays_to_address = source.is_some_and(|s| {
-        matches!(
-            s.source_type,
-            SourceType::DepositAddress | SourceType::Exchange
-        )
-    });
+    let pays_to_address = observed
+        .source
+        .as_ref()
+        .is_some_and(Source::pays_to_deposit_address);
     let open = matches!(
         observed.execution_state,
         ExecutionState::SourceAttached | ExecutionState::Quoted
@@ -39,13 +40,6 @@ pub fn deposit_need(current: &Flow, now: Timestamp) -> Result<DepositNeed, Rejec
     if !pays_to_address || !open {
         return Err(Rejection::invalid(&observed));
     }
-    let chain = source.and_then(|s| s.from_chain_name).or_else(|| {
-        let settlements = &observed.settlement_config.as_ref()?.settlements;
-        settlements.first().map(|s| s.chain_name)
-    });
-    let chain = chain.ok_or_else(|| {
-        Rejection::DepositUnavailable("The flow names no chain to receive a deposit on.".into())
-    })?;
     ChainFamily::of(chain)
         .map(DepositNeed::Allocate)
         .ok_or_else(|| {

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
+use sluice_domain::flow::Source;
 use sluice_domain::payment_requests::{parse_broadcast, parse_prepare, parse_quote};
 use sluice_domain::request::parse_object;
 use sluice_domain::transitions::{self, authorize_session};
@@ -58,13 +59,18 @@ pub async fn quote(
     let now = app.clock.now();
     transitions::check_quote(Some(&flow), &token, now)?;
     let mut plan = quoting::plan(&app, &flow, &request, now).await?;
-    if pays_to_deposit_address(&flow) {
+    if flow
+        .source
+        .as_ref()
+        .is_some_and(Source::pays_to_deposit_address)
+    {
         // The payer sends to the flow's own address (allocated at the first quote, then
         // kept), which belongs to the merchant's wallet.
         let with_address = lifecycle::assign_deposit_address(
             app.store.as_ref(),
             ctx.environment.id,
             ctx.flow_id,
+            plan.to_chain_name,
             now,
         )
         .await??;
@@ -83,15 +89,6 @@ pub async fn quote(
     .await??;
     tracing::info!(flow.id = %quoted.id, quote.version = quoted.quote_version, "quoted");
     Ok(Json(quoted.payer_view()))
-}
-
-fn pays_to_deposit_address(flow: &Flow) -> bool {
-    flow.source.as_ref().is_some_and(|s| {
-        matches!(
-            s.source_type,
-            SourceType::DepositAddress | SourceType::Exchange
-        )
-    })
 }
 
 /// P6 `POST …/prepare`.
