@@ -95,6 +95,7 @@ pub fn parse_create(
         risk_state: RiskState::Unknown,
         source: None,
         deposit_address: None,
+        deposits: Vec::new(),
         quote_version: 0,
         from_token: None,
         to_address: None,

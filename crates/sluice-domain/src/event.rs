@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::deposit_transfer::DepositTransfer;
 use crate::flow::Flow;
 use crate::ids::{EnvironmentId, FlowId};
 use crate::time::Timestamp;
@@ -68,4 +69,33 @@ pub fn axis_events(before: &Flow, after: &Flow, now: Timestamp) -> Vec<FlowEvent
         }
     }
     out
+}
+
+/// `flow.deposit.received` (spec §9): one per confirmed transfer to a flow's deposit address,
+/// counted or not, so that no arrival goes unannounced.
+pub fn deposit_received(flow: &Flow, transfer: &DepositTransfer, now: Timestamp) -> FlowEvent {
+    let event_type = "flow.deposit.received";
+    let mut data = json!({
+        "flowId": flow.id,
+        "environmentId": flow.environment_id,
+        "chainId": transfer.chain_id,
+        "tokenAddress": transfer.token_address,
+        "txHash": transfer.tx_hash,
+        "amount": transfer.amount,
+        "counted": transfer.counted,
+    });
+    if let Some(index) = transfer.log_index {
+        data["logIndex"] = json!(index);
+    }
+    if let Some(reason) = &transfer.reason {
+        data["reason"] = json!(reason);
+    }
+    FlowEvent {
+        id: Uuid::new_v4(),
+        environment_id: flow.environment_id,
+        flow_id: flow.id,
+        event_type,
+        payload: json!({"type": event_type, "timestamp": now, "data": data}),
+        created_at: now,
+    }
 }

@@ -35,6 +35,9 @@ pub struct Flow {
     /// deposit-address and exchange sources. Set once; kept through re-attach and re-quote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deposit_address: Option<String>,
+    /// Every confirmed transfer to the deposit address, counted or not (spec §9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposits: Vec<crate::deposit_transfer::DepositTransfer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +213,9 @@ pub struct SettlementRecord {
     pub to_address: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<Timestamp>,
+    /// Deposit flows: what arrived beyond `quote.toAmount`, in base units, for a refund.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excess_amount: Option<String>,
 }
 
 /// Why a flow failed (spec §2 `failure`).

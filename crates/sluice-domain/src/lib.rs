@@ -11,6 +11,7 @@ pub mod attach;
 pub mod chain;
 pub mod create;
 pub mod deposit_key;
+pub mod deposit_transfer;
 pub mod event;
 pub mod flow;
 pub mod ids;

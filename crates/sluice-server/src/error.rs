@@ -227,6 +227,7 @@ impl From<Rejection> for ApiError {
             Rejection::SourceBlocked => Self::new(ErrorCode::FlowSourceBlocked, "The source address failed screening.")
                 .with_payload(json!({ "reason": "sanctions_blocked" })),
             Rejection::DepositUnavailable(message) => Self::new(ErrorCode::ChainNotConfigured, message),
+            Rejection::AlreadyRecorded => Self::new(ErrorCode::FlowInvalidTransition, "This change was already made."),
             Rejection::InvalidTransition { execution, settlement, risk } => Self::new(
                 ErrorCode::FlowInvalidTransition,
                 format!("This action is not allowed while the flow is {execution} (settlement {settlement})."),

@@ -32,6 +32,8 @@ pub enum Rejection {
     /// `422 chain_not_configured`: the flow's chain has no deposit key in its environment
     /// (or no deposit addresses at all); the text says which.
     DepositUnavailable(String),
+    /// A background worker's change was already made (never reaches a caller over HTTP).
+    AlreadyRecorded,
 }
 
 impl Rejection {
@@ -162,10 +164,14 @@ fn cancelled(current: &Flow) -> Flow {
 }
 
 mod deposit;
+mod deposit_arrival;
 mod payment;
 
 pub use deposit::*;
+pub use deposit_arrival::*;
 pub use payment::*;
 
+#[cfg(test)]
+mod deposit_arrival_tests;
 #[cfg(test)]
 mod tests;

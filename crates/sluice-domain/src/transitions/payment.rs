@@ -178,6 +178,7 @@ pub fn settle(current: &Flow, confirmations: u64, now: Timestamp) -> Result<Tran
         to_token: current.to_token.clone().unwrap_or_default(),
         to_address: current.to_address.clone().unwrap_or_default(),
         completed_at: Some(now),
+        excess_amount: None,
     });
     next.session_token_hash = None;
     Ok(transition(current, next, now))

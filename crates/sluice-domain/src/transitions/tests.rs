@@ -9,7 +9,11 @@ use crate::flow::Source;
 use crate::ids::{EnvironmentId, FlowId};
 use crate::state::FlowMode;
 
-fn flow(execution: ExecutionState, settlement: SettlementState, token: Option<TokenHash>) -> Flow {
+pub(super) fn flow(
+    execution: ExecutionState,
+    settlement: SettlementState,
+    token: Option<TokenHash>,
+) -> Flow {
     Flow {
         id: FlowId::new_random(),
         mode: FlowMode::Payment,
@@ -22,6 +26,7 @@ fn flow(execution: ExecutionState, settlement: SettlementState, token: Option<To
         risk_state: RiskState::Unknown,
         source: None,
         deposit_address: None,
+        deposits: Vec::new(),
         quote_version: 0,
         from_token: None,
         to_address: None,
