@@ -5,6 +5,7 @@
 
 pub mod erc20;
 pub mod evm;
+pub mod scan;
 pub mod verify;
 
 pub use evm::{EvmRpc, RpcError};

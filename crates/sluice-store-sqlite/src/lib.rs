@@ -6,6 +6,7 @@
 
 mod batch;
 mod deposit_keys;
+mod deposit_watch;
 mod flow_cache;
 mod flows;
 mod idempotency;
@@ -238,6 +239,62 @@ impl Store for SqliteStore {
         env: EnvironmentId,
     ) -> StoreResult<Vec<DepositAddressRecord>> {
         deposit_keys::addresses(self, env).await
+    }
+
+    async fn watched_addresses(
+        &self,
+        family: sluice_domain::deposit_key::ChainFamily,
+        since: Timestamp,
+    ) -> StoreResult<Vec<WatchedAddress>> {
+        deposit_watch::watched_addresses(self, family, since).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        deposit_watch::acquire_lease(self, name, holder, now, until).await
+    }
+
+    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<u64>> {
+        deposit_watch::scan_cursor(self, chain_id).await
+    }
+
+    async fn record_scan(
+        &self,
+        chain_id: &str,
+        seen: &[SeenTransfer],
+        next_block: u64,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        deposit_watch::record_scan(self, chain_id, seen, next_block, now).await
+    }
+
+    async fn pending_transfers(
+        &self,
+        chain_id: &str,
+        up_to_block: u64,
+    ) -> StoreResult<Vec<SeenTransfer>> {
+        deposit_watch::pending_transfers(self, chain_id, up_to_block).await
+    }
+
+    async fn has_pending_transfers(&self, flow_id: FlowId) -> StoreResult<bool> {
+        deposit_watch::has_pending_transfers(self, flow_id).await
+    }
+
+    async fn mark_transfer_recorded(
+        &self,
+        chain_id: &str,
+        seen: &SeenTransfer,
+    ) -> StoreResult<()> {
+        deposit_watch::mark_recorded(self, chain_id, seen).await
+    }
+
+    async fn rewind_scan(&self, chain_id: &str, from_block: u64) -> StoreResult<()> {
+        deposit_watch::rewind_scan(self, chain_id, from_block).await
     }
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()> {

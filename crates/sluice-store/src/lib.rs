@@ -6,6 +6,7 @@
 
 mod codec;
 mod deposit;
+mod deposit_watch;
 mod records;
 mod webhooks;
 
@@ -13,9 +14,11 @@ pub use codec::*;
 
 use async_trait::async_trait;
 use sluice_domain::transitions::{Rejection, Transition};
+use sluice_domain::deposit_key::ChainFamily;
 use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 
 pub use deposit::*;
+pub use deposit_watch::*;
 pub use records::*;
 pub use webhooks::*;
 
@@ -109,6 +112,56 @@ pub trait Store: Send + Sync + 'static {
     /// Every allocated deposit address of the environment, by family and index.
     async fn deposit_addresses(&self, env: EnvironmentId)
     -> StoreResult<Vec<DepositAddressRecord>>;
+
+    // --- the deposit watcher (see `deposit_watch`) -----------------------------------------
+
+    /// Deposit addresses of `family` in every environment allocated at or after `since`.
+    async fn watched_addresses(
+        &self,
+        family: ChainFamily,
+        since: Timestamp,
+    ) -> StoreResult<Vec<WatchedAddress>>;
+
+    /// Takes the named lease for `holder` until `until` if it is free, expired or already
+    /// `holder`'s; returns whether `holder` holds it now. Atomic across instances.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// The next block the chain's scan starts at, if it has ever scanned.
+    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<u64>>;
+
+    /// Stores the transfers seen in the scanned blocks and moves the cursor to `next_block`,
+    /// in one transaction. A transfer already stored is left as it is.
+    async fn record_scan(
+        &self,
+        chain_id: &str,
+        seen: &[SeenTransfer],
+        next_block: u64,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Seen transfers not yet recorded on their flows, in blocks up to `up_to_block`.
+    async fn pending_transfers(
+        &self,
+        chain_id: &str,
+        up_to_block: u64,
+    ) -> StoreResult<Vec<SeenTransfer>>;
+
+    /// Whether a transfer to the flow's address was seen and is not yet recorded on it.
+    async fn has_pending_transfers(&self, flow_id: FlowId) -> StoreResult<bool>;
+
+    /// The transfer is recorded on its flow; it is no longer pending.
+    async fn mark_transfer_recorded(&self, chain_id: &str, seen: &SeenTransfer)
+    -> StoreResult<()>;
+
+    /// A reorg replaced block `from_block`: forgets the pending transfers seen at or above it
+    /// and moves the cursor back to it (if it was past it), in one transaction.
+    async fn rewind_scan(&self, chain_id: &str, from_block: u64) -> StoreResult<()>;
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;
 

@@ -1,0 +1,51 @@
+//! What the deposit watcher keeps in the database: the transfers a scan saw and has not yet
+//! recorded on their flows, each chain's scan cursor, and the lease that makes one instance
+//! the scanner. See the server's `workers::deposits` for how they are used.
+
+use sluice_domain::deposit_transfer::ObservedTransfer;
+use sluice_domain::{EnvironmentId, FlowId, Timestamp};
+
+/// A transfer to a deposit address, seen in a block that may not be final yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenTransfer {
+    pub environment_id: EnvironmentId,
+    pub flow_id: FlowId,
+    pub transfer: ObservedTransfer,
+    /// The hash of the block it was seen in, re-checked before it is counted.
+    pub block_hash: String,
+}
+
+/// A deposit address the watcher matches transfers against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedAddress {
+    pub environment_id: EnvironmentId,
+    pub flow_id: FlowId,
+    /// Lower-case, as transfers are compared.
+    pub address: String,
+    pub created_at: Timestamp,
+}
+
+/// A native transfer has no log index; the database stores it as -1 so that the key
+/// (chain, transaction, index) stays a plain primary key.
+pub fn encode_log_index(index: Option<u64>) -> i64 {
+    index.map_or(-1, |i| i64::try_from(i).unwrap_or(i64::MAX))
+}
+
+pub fn decode_log_index(stored: i64) -> Option<u64> {
+    u64::try_from(stored).ok()
+}
+
+/// Block numbers are stored as signed 64-bit integers.
+pub fn encode_block(number: u64) -> i64 {
+    i64::try_from(number).unwrap_or(i64::MAX)
+}
+
+pub fn decode_block(stored: i64) -> Result<u64, crate::StoreError> {
+    u64::try_from(stored).map_err(|_| crate::StoreError::Corrupt(format!("block {stored}")))
+}
+
+pub fn decode_amount(stored: &str) -> Result<u128, crate::StoreError> {
+    stored
+        .parse()
+        .map_err(|_| crate::StoreError::Corrupt(format!("amount {stored:?}")))
+}
