@@ -27,6 +27,7 @@ pub struct TokenTransfer {
 pub struct Block {
     pub number: u64,
     pub hash: String,
+    pub parent_hash: String,
     pub transactions: Vec<ValueTransfer>,
 }
 
@@ -144,15 +145,12 @@ impl EvmRpc {
             .transpose()?
             .unwrap_or_default();
         Ok(Some(Block {
-            number: number_of(&block)?,
+            number: self::number(&block, "number")?,
             hash: text(&block, "hash")?,
+            parent_hash: text(&block, "parentHash")?,
             transactions,
         }))
     }
-}
-
-fn number_of(block: &Value) -> RpcResult<u64> {
-    number(block, "number")
 }
 
 #[cfg(test)]
@@ -175,7 +173,10 @@ mod tests {
         removed["removed"] = json!(true);
         assert_eq!(token_transfer(&removed).unwrap(), None);
         let mut indexed_amount = log;
-        indexed_amount["topics"].as_array_mut().unwrap().push(json!("0x01"));
+        indexed_amount["topics"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("0x01"));
         assert_eq!(token_transfer(&indexed_amount).unwrap(), None);
     }
 }

@@ -37,6 +37,13 @@ impl Chains {
         Self { by_chain_id }
     }
 
+    /// Every configured EVM chain, in chain-ID order.
+    pub fn all(&self) -> Vec<Arc<ChainRuntime>> {
+        let mut chains: Vec<_> = self.by_chain_id.values().cloned().collect();
+        chains.sort_by(|a, b| a.config.chain_id.cmp(&b.config.chain_id));
+        chains
+    }
+
     /// The EVM chain with this chain ID, if configured.
     pub fn evm(&self, chain_id: &str) -> Option<Arc<ChainRuntime>> {
         self.by_chain_id.get(chain_id).cloned()

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::webhooks::WebhookKey;
 use crate::workers::delivery::DeliveryWorker;
+use crate::workers::deposits::DepositWatcher;
 use crate::workers::expiry::ExpirySweeper;
 use crate::workers::tracker::SettlementTracker;
 use crate::{AppState, origin, store, workers};
@@ -285,12 +286,19 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
         webhook_interval,
         shutdown.clone(),
     ));
+    let deposit_interval = Duration::from_secs(app.config.deposits.interval_secs);
+    let deposits = tokio::spawn(workers::run(
+        DepositWatcher::new(app.clone()),
+        deposit_interval,
+        shutdown.clone(),
+    ));
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     crate::serve(listener, app, shutdown.clone()).await?;
     shutdown.cancel();
     sweeper.await?;
     tracker.await?;
     deliveries.await?;
+    deposits.await?;
     eprintln!("sluice stopped");
     Ok(())
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub rate_limit: crate::rate_limit::RateLimitConfig,
     #[serde(default)]
     pub cache: CacheConfig,
+    #[serde(default)]
+    pub deposits: crate::workers::deposits::DepositWatchConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

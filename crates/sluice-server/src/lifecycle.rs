@@ -3,6 +3,7 @@
 //! writes the new row, the session-token change and the outbox events together.
 
 use sluice_domain::attach::AttachRequest;
+use sluice_domain::deposit_transfer::ObservedTransfer;
 use sluice_domain::flow::{Failure, SigningPayload};
 use sluice_domain::transitions::{self, AttachInput, QuotePlan, Rejection};
 use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
@@ -159,4 +160,45 @@ pub async fn assign_deposit_address(
     now: Timestamp,
 ) -> Outcome {
     store.assign_deposit_address(env, id, chain, now).await
+}
+
+/// The deposit watcher saw a countable transfer in a block: `source_detected`.
+pub async fn deposit_seen(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    transfer: ObservedTransfer,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::deposit_seen(current.ok_or(Rejection::NotFound)?, &transfer, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// The deposit watcher confirmed a transfer: recorded once, counted or not, announced.
+pub async fn record_deposit(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    transfer: ObservedTransfer,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::record_deposit(current.ok_or(Rejection::NotFound)?, &transfer, now)
+    };
+    store.transition(env, id, Box::new(op)).await
+}
+
+/// A deposit-paid flow still short at `expiresAt`.
+pub async fn fail_underpaid(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    now: Timestamp,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| {
+        transitions::fail_underpaid(current.ok_or(Rejection::NotFound)?, now)
+    };
+    store.transition(env, id, Box::new(op)).await
 }

@@ -19,10 +19,12 @@ CREATE TABLE deposit_transfers (
 CREATE INDEX deposit_transfers_pending ON deposit_transfers (chain_id, block_number)
     WHERE status = 'pending';
 
--- The next block each chain's scan starts at: advanced in the same transaction that stores
+-- The next block each chain's scan starts at, and the hash of the last block scanned (the
+-- next block's parent, or a reorg happened): advanced in the same transaction that stores
 -- what the scanned blocks held, so a restart neither skips nor repeats a block.
 CREATE TABLE chain_cursors (
     chain_id   TEXT    PRIMARY KEY,
+    last_hash  TEXT,
     next_block INTEGER NOT NULL CHECK (next_block >= 0)
 );
 

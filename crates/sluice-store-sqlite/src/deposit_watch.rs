@@ -35,7 +35,10 @@ pub(crate) async fn watched_addresses(
             Ok(WatchedAddress {
                 environment_id: parse_id(&row.try_get::<String, _>(0).map_err(db)?)?,
                 flow_id: parse_id(&row.try_get::<String, _>(1).map_err(db)?)?,
-                address: row.try_get::<String, _>(2).map_err(db)?.to_ascii_lowercase(),
+                address: row
+                    .try_get::<String, _>(2)
+                    .map_err(db)?
+                    .to_ascii_lowercase(),
                 created_at: Timestamp(row.try_get(3).map_err(db)?),
             })
         })
@@ -67,21 +70,29 @@ pub(crate) async fn acquire_lease(
     Ok(taken == 1)
 }
 
-pub(crate) async fn scan_cursor(store: &SqliteStore, chain_id: &str) -> StoreResult<Option<u64>> {
-    let next: Option<i64> =
-        sqlx::query_scalar("SELECT next_block FROM chain_cursors WHERE chain_id = ?1")
-            .bind(chain_id)
-            .fetch_optional(&store.reader)
-            .await
-            .map_err(db)?;
-    next.map(decode_block).transpose()
+pub(crate) async fn scan_cursor(
+    store: &SqliteStore,
+    chain_id: &str,
+) -> StoreResult<Option<ScanCursor>> {
+    let row = sqlx::query("SELECT next_block, last_hash FROM chain_cursors WHERE chain_id = ?1")
+        .bind(chain_id)
+        .fetch_optional(&store.reader)
+        .await
+        .map_err(db)?;
+    row.map(|row| {
+        Ok(ScanCursor {
+            next_block: decode_block(row.try_get(0).map_err(db)?)?,
+            last_hash: row.try_get(1).map_err(db)?,
+        })
+    })
+    .transpose()
 }
 
 pub(crate) async fn record_scan(
     store: &SqliteStore,
     chain_id: &str,
     seen: &[SeenTransfer],
-    next_block: u64,
+    cursor: &ScanCursor,
     now: Timestamp,
 ) -> StoreResult<()> {
     let mut tx = store.write().await?;
@@ -107,11 +118,12 @@ pub(crate) async fn record_scan(
         .map_err(db)?;
     }
     sqlx::query(
-        "INSERT INTO chain_cursors (chain_id, next_block) VALUES (?1, ?2) \
-         ON CONFLICT (chain_id) DO UPDATE SET next_block = excluded.next_block",
+        "INSERT INTO chain_cursors (chain_id, next_block, last_hash) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (chain_id) DO UPDATE SET next_block = excluded.next_block, last_hash = excluded.last_hash",
     )
     .bind(chain_id)
-    .bind(encode_block(next_block))
+    .bind(encode_block(cursor.next_block))
+    .bind(&cursor.last_hash)
     .execute(&mut *tx)
     .await
     .map_err(db)?;
@@ -149,7 +161,9 @@ pub(crate) async fn pending_transfers(
     .fetch_all(&store.reader)
     .await
     .map_err(db)?;
-    rows.iter().map(|row| seen_transfer(chain_id, row)).collect()
+    rows.iter()
+        .map(|row| seen_transfer(chain_id, row))
+        .collect()
 }
 
 pub(crate) async fn has_pending_transfers(store: &SqliteStore, flow: FlowId) -> StoreResult<bool> {
@@ -196,11 +210,14 @@ pub(crate) async fn rewind_scan(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    sqlx::query("UPDATE chain_cursors SET next_block = ?2 WHERE chain_id = ?1 AND next_block > ?2")
-        .bind(chain_id)
-        .bind(from)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE chain_cursors SET next_block = ?2, last_hash = NULL \
+         WHERE chain_id = ?1 AND next_block > ?2",
+    )
+    .bind(chain_id)
+    .bind(from)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)
 }

@@ -259,7 +259,7 @@ impl Store for SqliteStore {
         deposit_watch::acquire_lease(self, name, holder, now, until).await
     }
 
-    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<u64>> {
+    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<ScanCursor>> {
         deposit_watch::scan_cursor(self, chain_id).await
     }
 
@@ -267,10 +267,10 @@ impl Store for SqliteStore {
         &self,
         chain_id: &str,
         seen: &[SeenTransfer],
-        next_block: u64,
+        cursor: &ScanCursor,
         now: Timestamp,
     ) -> StoreResult<()> {
-        deposit_watch::record_scan(self, chain_id, seen, next_block, now).await
+        deposit_watch::record_scan(self, chain_id, seen, cursor, now).await
     }
 
     async fn pending_transfers(
@@ -285,11 +285,7 @@ impl Store for SqliteStore {
         deposit_watch::has_pending_transfers(self, flow_id).await
     }
 
-    async fn mark_transfer_recorded(
-        &self,
-        chain_id: &str,
-        seen: &SeenTransfer,
-    ) -> StoreResult<()> {
+    async fn mark_transfer_recorded(&self, chain_id: &str, seen: &SeenTransfer) -> StoreResult<()> {
         deposit_watch::mark_recorded(self, chain_id, seen).await
     }
 

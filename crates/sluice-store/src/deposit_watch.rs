@@ -15,6 +15,15 @@ pub struct SeenTransfer {
     pub block_hash: String,
 }
 
+/// Where a chain's scan stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanCursor {
+    /// The next block to scan.
+    pub next_block: u64,
+    /// The hash of block `next_block - 1` as scanned; `None` after a rewind.
+    pub last_hash: Option<String>,
+}
+
 /// A deposit address the watcher matches transfers against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchedAddress {

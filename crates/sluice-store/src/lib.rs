@@ -13,8 +13,8 @@ mod webhooks;
 pub use codec::*;
 
 use async_trait::async_trait;
-use sluice_domain::transitions::{Rejection, Transition};
 use sluice_domain::deposit_key::ChainFamily;
+use sluice_domain::transitions::{Rejection, Transition};
 use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash};
 
 pub use deposit::*;
@@ -132,16 +132,16 @@ pub trait Store: Send + Sync + 'static {
         until: Timestamp,
     ) -> StoreResult<bool>;
 
-    /// The next block the chain's scan starts at, if it has ever scanned.
-    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<u64>>;
+    /// Where the chain's scan stands, if it has ever scanned.
+    async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<ScanCursor>>;
 
-    /// Stores the transfers seen in the scanned blocks and moves the cursor to `next_block`,
-    /// in one transaction. A transfer already stored is left as it is.
+    /// Stores the transfers seen in the scanned blocks and moves the cursor, in one
+    /// transaction. A transfer already stored is left as it is.
     async fn record_scan(
         &self,
         chain_id: &str,
         seen: &[SeenTransfer],
-        next_block: u64,
+        cursor: &ScanCursor,
         now: Timestamp,
     ) -> StoreResult<()>;
 
@@ -156,11 +156,11 @@ pub trait Store: Send + Sync + 'static {
     async fn has_pending_transfers(&self, flow_id: FlowId) -> StoreResult<bool>;
 
     /// The transfer is recorded on its flow; it is no longer pending.
-    async fn mark_transfer_recorded(&self, chain_id: &str, seen: &SeenTransfer)
-    -> StoreResult<()>;
+    async fn mark_transfer_recorded(&self, chain_id: &str, seen: &SeenTransfer) -> StoreResult<()>;
 
     /// A reorg replaced block `from_block`: forgets the pending transfers seen at or above it
-    /// and moves the cursor back to it (if it was past it), in one transaction.
+    /// and moves the cursor back to it (if it was past it, forgetting the last hash), in one
+    /// transaction.
     async fn rewind_scan(&self, chain_id: &str, from_block: u64) -> StoreResult<()>;
 
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;

@@ -3,6 +3,7 @@
 //! step workers to idle instead of sleeping.
 
 pub mod delivery;
+pub mod deposits;
 pub mod expiry;
 pub mod tracker;
 
