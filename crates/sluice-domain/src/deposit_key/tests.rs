@@ -20,6 +20,11 @@ const BIP84_TESTNET_VPUB: &str = "vpub5Y6cjg78GGuNLsaPhmYsiw4gYX3HoQiRBiSwDaBXKU
 /// Ethereum accounts.
 const BIP44_ETH_RECEIVE: &str = "xpub6EF8jXqFeFEW5bwMU7RpQtHkzE4KJxcqJtvkCjJumzW8CPpacXkb92ek4WzLQXjL93HycJwTPUAcuNxCqFPKKU5m5Z2Vq4nCyh5CyPeBFFr";
 
+/// m/44'/60'/0' of the same mnemonic, computed by an independent implementation (Python:
+/// PBKDF2 seed, hardened HMAC-SHA512 derivation, pure-integer secp256k1): as a deposit key,
+/// its flows 0 and 1 get the same two published accounts (`0/0` and `0/1`).
+const BIP44_ETH_ACCOUNT: &str = "xpub6DCoCpSuQZB2jawqnGMEPS63ePKWkwWPH4TU45Q7LPXWuNd8TMtVxRrgjtEshuqpK3mdhaWHPFsBngh5GFZaM6si3yZdUsT8ddYM3PwnATt";
+
 fn key(s: &str) -> ExtendedPublicKey {
     ExtendedPublicKey::parse(s).unwrap()
 }
@@ -86,6 +91,19 @@ fn evm_addresses_follow_bip44() {
     );
     assert_eq!(
         receive.child(1).unwrap().evm_address(),
+        "0x6Fac4D18c912343BF86fa7049364Dd4E424Ab9C0"
+    );
+}
+
+#[test]
+fn an_account_key_gives_the_published_accounts_as_deposit_addresses() {
+    let account = key(BIP44_ETH_ACCOUNT);
+    assert_eq!(
+        account.deposit_address(ChainFamily::Evm, 0).unwrap(),
+        "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"
+    );
+    assert_eq!(
+        account.deposit_address(ChainFamily::Evm, 1).unwrap(),
         "0x6Fac4D18c912343BF86fa7049364Dd4E424Ab9C0"
     );
 }

@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod deposit;
+pub mod deposit_world;
 pub mod evm;
 
 use std::io::Write;

@@ -1,0 +1,167 @@
+//! A deposit-address world: a Sluice with the anvil chain and its test USDC configured, an
+//! EVM deposit key whose first addresses are published accounts, and a deposit watcher that
+//! tests step by hand.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use sluice_server::config::Config;
+use sluice_server::workers::Step;
+use sluice_server::workers::deposits::DepositWatcher;
+
+use super::deposit::{BIP44_ETH_ACCOUNT, set_evm_key};
+use super::evm::*;
+use super::{Backend, TestApp};
+
+pub struct DepositWorld {
+    pub app: TestApp,
+    pub chain: Anvil,
+    pub usdc: String,
+    pub watcher: DepositWatcher,
+}
+
+/// A quoted deposit flow: its ID, deposit address and the base units that must arrive.
+pub struct DepositFlow {
+    pub id: String,
+    pub address: String,
+    pub to_amount: u128,
+}
+
+pub fn chain_config(rpc_url: &str, usdc: &str) -> Config {
+    Config::parse(&format!(
+        r#"
+        [prices]
+        "ETH/USD" = "2500"
+        [rate_limit]
+        enabled = false
+        [[chains]]
+        chain_name = "EVM"
+        chain_id = "31337"
+        rpc_url = "{rpc_url}"
+        confirmations = 2
+        [[chains.tokens]]
+        address = "{usdc}"
+        symbol = "USDC"
+        decimals = 6
+        "#
+    ))
+    .unwrap()
+}
+
+impl DepositWorld {
+    pub async fn start(backend: Backend) -> Option<Self> {
+        let chain = Anvil::start().await?;
+        let usdc = chain.deploy_token(1_000_000_000_000).await;
+        chain.give_tokens(&usdc, PAYER, 1_000_000_000).await;
+        let app = TestApp::spawn_with(backend, chain_config(&chain.url, &usdc)).await?;
+        set_evm_key(&app, BIP44_ETH_ACCOUNT).await;
+        let watcher = DepositWatcher::new(app.state.clone());
+        let world = Self {
+            app,
+            chain,
+            usdc,
+            watcher,
+        };
+        world.step_to_idle().await; // the first step sets the scan's start at the head
+        Some(world)
+    }
+
+    /// A flow settling in `token` (USDC or the native token), attached as a deposit-address
+    /// source and quoted: it now has its address.
+    pub async fn quoted_flow(&self, token: &str, extra: Value) -> DepositFlow {
+        let (symbol, decimals) = if token == NATIVE {
+            ("ETH", 18)
+        } else {
+            ("USDC", 6)
+        };
+        let mut body = json!({
+            "amount": "25.00", "currency": "USD", "pegStablecoins": true,
+            "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": token, "symbol": symbol, "tokenDecimals": decimals}]},
+            "destinationConfig": {"destinations": [{"chainName": "EVM", "type": "address", "identifier": MERCHANT}]}
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let id = self.app.create_flow_with(body).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let source = json!({"sourceType": "deposit_address", "fromChainId": "31337", "fromChainName": "EVM"});
+        let attached = self.app.attach(&id, &source).await;
+        assert_eq!(attached.status, 200, "{}", attached.body);
+        let session = attached.body["sessionToken"].as_str().unwrap();
+        let quote = json!({"fromTokenAddress": token, "fromChainId": "31337"});
+        let quoted = self
+            .app
+            .payer(Method::POST, &id, "/quote", Some(session), Some(&quote))
+            .await;
+        assert_eq!(quoted.status, 200, "{}", quoted.body);
+        DepositFlow {
+            id,
+            address: quoted.body["depositAddress"].as_str().unwrap().to_owned(),
+            to_amount: quoted.body["quote"]["toAmount"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+        }
+    }
+
+    /// Sends `amount` of the test USDC from the payer; returns the transaction hash.
+    pub async fn send_usdc(&self, to: &str, amount: u128) -> String {
+        let data = sluice_chain::erc20::transfer_calldata(to, amount);
+        let receipt = self
+            .chain
+            .send_unlocked(PAYER, Some(&self.usdc), &data)
+            .await;
+        assert_eq!(receipt["status"], "0x1");
+        receipt["transactionHash"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends `wei` of the native token from the payer.
+    pub async fn send_native(&self, to: &str, wei: u128) -> String {
+        let tx = json!({"from": PAYER, "to": to, "value": format!("0x{wei:x}")});
+        let hash = self.chain.call("eth_sendTransaction", json!([tx])).await;
+        let receipt = self.chain.receipt(&hash).await;
+        assert_eq!(receipt["status"], "0x1");
+        hash.as_str().unwrap().to_owned()
+    }
+
+    /// Steps `watcher` until it has nothing left to do; returns the work it reported.
+    pub async fn step(&self, watcher: &DepositWatcher) -> usize {
+        let mut work = 0;
+        while let Step::Worked(n) = watcher.run_once().await.unwrap() {
+            work += n;
+        }
+        work
+    }
+
+    pub async fn step_to_idle(&self) -> usize {
+        self.step(&self.watcher).await
+    }
+
+    pub async fn view(&self, flow: &str) -> Value {
+        self.app
+            .server(Method::GET, &format!("/flow/{flow}"), None)
+            .await
+            .body
+    }
+
+    /// The data of the flow's `flow.deposit.received` events, oldest first.
+    pub async fn deposit_events(&self, flow: &str) -> Vec<Value> {
+        let events = self.app.store.flow_events(flow.parse().unwrap()).await;
+        events
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_type == "flow.deposit.received")
+            .map(|e| e.payload["data"].clone())
+            .collect()
+    }
+}
+
+/// The three states of a flow, for one-line assertions.
+pub fn states(view: &Value) -> (String, String) {
+    (
+        view["executionState"].as_str().unwrap_or("?").to_owned(),
+        view["settlementState"].as_str().unwrap_or("?").to_owned(),
+    )
+}
