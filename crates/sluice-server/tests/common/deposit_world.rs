@@ -10,6 +10,7 @@ use sluice_server::workers::deposits::DepositWatcher;
 
 use super::deposit::{BIP44_ETH_ACCOUNT, set_evm_key};
 use super::evm::*;
+use super::rpc_proxy::CountingProxy;
 use super::{Backend, TestApp};
 
 pub struct DepositWorld {
@@ -17,6 +18,8 @@ pub struct DepositWorld {
     pub chain: Anvil,
     pub usdc: String,
     pub watcher: DepositWatcher,
+    /// Sluice reaches anvil only through this, so tests can count its calls.
+    pub proxy: CountingProxy,
 }
 
 /// A quoted deposit flow: its ID, deposit address and the base units that must arrive.
@@ -52,7 +55,8 @@ impl DepositWorld {
         let chain = Anvil::start().await?;
         let usdc = chain.deploy_token(1_000_000_000_000).await;
         chain.give_tokens(&usdc, PAYER, 1_000_000_000).await;
-        let app = TestApp::spawn_with(backend, chain_config(&chain.url, &usdc)).await?;
+        let proxy = CountingProxy::start(&chain.url).await;
+        let app = TestApp::spawn_with(backend, chain_config(&proxy.url, &usdc)).await?;
         set_evm_key(&app, BIP44_ETH_ACCOUNT).await;
         let watcher = DepositWatcher::new(app.state.clone());
         let world = Self {
@@ -60,6 +64,7 @@ impl DepositWorld {
             chain,
             usdc,
             watcher,
+            proxy,
         };
         world.step_to_idle().await; // the first step sets the scan's start at the head
         Some(world)
@@ -104,6 +109,26 @@ impl DepositWorld {
                 .parse()
                 .unwrap(),
         }
+    }
+
+    /// Another Sluice instance's watcher: on PostgreSQL over its own connection pool (a
+    /// separate process would look the same to the database); on SQLite, where one server
+    /// owns a file, a second watcher in the same process.
+    pub async fn second_instance(&self) -> DepositWatcher {
+        let state = if self.app.db.url.starts_with("postgres") {
+            let store = sluice_server::store::connect(&self.app.db.url)
+                .await
+                .unwrap();
+            let config = (*self.app.state.config).clone();
+            sluice_server::AppState::with_config(
+                store,
+                std::sync::Arc::new(self.app.clock.clone()),
+                config,
+            )
+        } else {
+            self.app.state.clone()
+        };
+        DepositWatcher::new(state)
     }
 
     /// Sends `amount` of the test USDC from the payer; returns the transaction hash.

@@ -11,6 +11,7 @@ pub mod binary;
 pub mod deposit;
 pub mod deposit_world;
 pub mod evm;
+pub mod rpc_proxy;
 
 use std::io::Write;
 use std::sync::Arc;
