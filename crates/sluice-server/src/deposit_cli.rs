@@ -3,8 +3,11 @@
 //! A key given here is checked before it is stored; a private key or seed phrase is refused
 //! with a message that never repeats it, and nothing about it is logged.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey, Network};
+use sluice_domain::deposit_transfer::DepositTransfer;
 use sluice_domain::{EnvironmentId, Timestamp};
 use sluice_store::{DepositKeyRecord, Environment, Store};
 
@@ -72,6 +75,10 @@ pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {
 pub async fn list_addresses(store: &dyn Store, env: EnvironmentId) -> CliResult {
     let addresses = store.deposit_addresses(env).await?;
     for a in &addresses {
+        let deposits = match store.flow(env, a.flow_id).await? {
+            Some(flow) => flow.deposits,
+            None => Vec::new(),
+        };
         let line = json!({
             "chainFamily": a.family.as_str(),
             "derivationPath": format!("0/{}", a.derivation_index),
@@ -79,11 +86,33 @@ pub async fn list_addresses(store: &dyn Store, env: EnvironmentId) -> CliResult 
             "address": a.address,
             "flowId": a.flow_id,
             "createdAt": a.created_at,
+            "received": received_by_token(&deposits),
         });
         println!("{line}");
     }
     eprintln!("{} deposit addresses", addresses.len());
     Ok(())
+}
+
+/// What arrived at an address, summed per chain and token (counted or not: it is all the
+/// merchant's money), with how much of it counted towards the flow.
+fn received_by_token(deposits: &[DepositTransfer]) -> Vec<serde_json::Value> {
+    let mut sums: BTreeMap<(&str, &str), (u128, u128, usize)> = BTreeMap::new();
+    for d in deposits {
+        let amount: u128 = d.amount.parse().unwrap_or(0);
+        let entry = sums.entry((&d.chain_id, &d.token_address)).or_default();
+        entry.0 = entry.0.saturating_add(amount);
+        if d.counted {
+            entry.1 = entry.1.saturating_add(amount);
+        }
+        entry.2 += 1;
+    }
+    sums.into_iter()
+        .map(|((chain_id, token), (amount, counted, transfers))| {
+            json!({"chainId": chain_id, "tokenAddress": token, "amount": amount.to_string(),
+                   "countedAmount": counted.to_string(), "transfers": transfers})
+        })
+        .collect()
 }
 
 fn network_name(network: Network) -> &'static str {

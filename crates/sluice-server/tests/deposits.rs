@@ -104,6 +104,18 @@ async fn split_erc20_deposits_add_up_and_late_ones_are_recorded(backend: Backend
     w.chain.mine(3).await;
     w.step_to_idle().await;
     assert_eq!(w.deposit_events(&flow.id).await.len(), 3);
+
+    // The operator's list shows what the address received, and how much of it counted.
+    let env = w.app.env_id.to_string();
+    let args = ["env", "deposit-addresses", "--env", &env];
+    let (ok, out, err) = common::binary::sluice(&w.app.db.url, &args).await;
+    assert!(ok, "{err}");
+    let line: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["received"],
+        json!([{"chainId": "31337", "tokenAddress": w.usdc.to_ascii_lowercase(),
+                "amount": "26000000", "countedAmount": "25000000", "transfers": 3}])
+    );
 }
 
 async fn native_overpayment_completes_and_records_the_excess(backend: Backend) {
