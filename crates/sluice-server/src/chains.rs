@@ -13,6 +13,19 @@ pub struct ChainRuntime {
     pub rpc: EvmRpc,
 }
 
+impl ChainRuntime {
+    /// Whether the deposit watcher sees transfers of `token` on this chain: the native token,
+    /// or one of the chain's configured tokens (the only contracts its `eth_getLogs` names).
+    pub fn watches_token(&self, token: &str) -> bool {
+        token.eq_ignore_ascii_case(sluice_domain::deposit_transfer::NATIVE_TOKEN)
+            || self
+                .config
+                .tokens
+                .iter()
+                .any(|t| t.address.eq_ignore_ascii_case(token))
+    }
+}
+
 #[derive(Default, Clone)]
 pub struct Chains {
     by_chain_id: HashMap<String, Arc<ChainRuntime>>,

@@ -10,6 +10,10 @@ use sluice_domain::deposit_key::ChainFamily;
 
 both_backends!(source_token_options_are_the_depositable_settlements);
 
+/// A token on chain 8453 that the configuration does not list, so deposits of it would not be
+/// seen (DAI on Base).
+const UNWATCHED: &str = "0x50c5725949A6F0c72E6C4a641F24049A917DB0Cb";
+
 /// Chain 8453 configured with an RPC address nothing listens on: deposits need the chain to be
 /// configured, and nothing here needs it to answer.
 fn base_chain_config() -> sluice_server::config::Config {
@@ -21,7 +25,11 @@ fn base_chain_config() -> sluice_server::config::Config {
         rpc_url: "http://127.0.0.1:9".into(),
         confirmations: 2,
         native_symbol: "ETH".into(),
-        tokens: vec![],
+        tokens: vec![sluice_server::config::TokenConfig {
+            address: USDC_BASE.into(),
+            symbol: "USDC".into(),
+            decimals: 6,
+        }],
     });
     config
 }
@@ -36,7 +44,8 @@ async fn source_token_options_are_the_depositable_settlements(backend: Backend) 
         .create_flow_with(serde_json::json!({"settlementConfig": {"strategy": "cheapest", "settlements": [
             {"chainName": "EVM", "chainId": "8453", "tokenAddress": USDC_BASE, "symbol": "USDC", "tokenDecimals": 6},
             {"chainName": "EVM", "chainId": "8453", "tokenAddress": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "tokenDecimals": 18, "isNative": true},
-            {"chainName": "EVM", "chainId": "1", "tokenAddress": usdc_mainnet, "symbol": "USDC", "tokenDecimals": 6}
+            {"chainName": "EVM", "chainId": "1", "tokenAddress": usdc_mainnet, "symbol": "USDC", "tokenDecimals": 6},
+            {"chainName": "EVM", "chainId": "8453", "tokenAddress": UNWATCHED, "symbol": "DAI", "tokenDecimals": 18}
         ]}}))
         .await;
     let flow = flow["id"].as_str().unwrap().to_owned();
@@ -71,7 +80,7 @@ async fn source_token_options_are_the_depositable_settlements(backend: Backend) 
             {"address": USDC_BASE, "symbol": "USDC", "decimals": 6},
             {"address": "0x0000000000000000000000000000000000000000", "symbol": "ETH", "decimals": 18}
         ]}]}),
-        "chain 1 has no RPC configured"
+        "chain 1 has no RPC configured; DAI is not among chain 8453's configured tokens"
     );
     options("").await.assert_error(422, "validation_failed");
     options("?sourceType=wallet")
@@ -139,4 +148,24 @@ async fn quoting_a_deposit_flow_hands_out_its_address_once(backend: Backend) {
         1,
         "one index for the flow, however often it quotes"
     );
+    // A token the watcher would not see cannot be quoted for a deposit.
+    let dai = app
+        .create_flow_with(serde_json::json!({"pegStablecoins": true, "currency": "DAI", "settlementConfig": {"strategy": "cheapest", "settlements": [
+            {"chainName": "EVM", "chainId": "8453", "tokenAddress": UNWATCHED, "symbol": "DAI", "tokenDecimals": 18}]}}))
+        .await;
+    let dai = dai["id"].as_str().unwrap().to_owned();
+    let attached = app.attach(&dai, &deposit_source()).await;
+    let token = attached.body["sessionToken"].as_str().unwrap();
+    let refused = app
+        .payer(reqwest::Method::POST, &dai, "/quote", Some(token), None)
+        .await;
+    let body = refused.assert_error(422, "chain_not_configured");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not list that token"),
+        "{body}"
+    );
+    assert_eq!(app.stored_flow(&dai).await.deposit_address, None);
 }

@@ -87,7 +87,11 @@ pub async fn source_token_options(
         .collect();
     let depositable = |s: &&Settlement| {
         ChainFamily::of(s.chain_name).is_some_and(|f| keyed.contains(&f))
-            && (!s.chain_name.is_evm_family() || app.chains.evm(&s.chain_id).is_some())
+            && (!s.chain_name.is_evm_family()
+                || app
+                    .chains
+                    .evm(&s.chain_id)
+                    .is_some_and(|c| c.watches_token(&s.token_address)))
     };
     let settlements = flow.settlement_config.iter().flat_map(|c| &c.settlements);
     Ok(Json(SourceTokenOptions {

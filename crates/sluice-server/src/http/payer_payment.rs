@@ -66,6 +66,19 @@ pub async fn quote(
     {
         // The payer sends to the flow's own address (allocated at the first quote, then
         // kept), which belongs to the merchant's wallet.
+        let watched = app
+            .chains
+            .evm(&plan.to_chain_id)
+            .is_some_and(|c| c.watches_token(&plan.to_token));
+        if plan.to_chain_name.is_evm_family() && !watched {
+            return Err(ApiError::new(
+                ErrorCode::ChainNotConfigured,
+                format!(
+                    "Deposits of token {} on chain {} would not be seen: the server's configuration does not list that token under the chain.",
+                    plan.to_token, plan.to_chain_id
+                ),
+            ));
+        }
         let with_address = lifecycle::assign_deposit_address(
             app.store.as_ref(),
             ctx.environment.id,
