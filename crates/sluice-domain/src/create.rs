@@ -95,6 +95,7 @@ pub fn parse_create(
         risk_state: RiskState::Unknown,
         source: None,
         deposit_address: None,
+        exchange_source: None,
         deposits: Vec::new(),
         quote_version: 0,
         from_token: None,

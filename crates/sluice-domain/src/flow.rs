@@ -35,6 +35,10 @@ pub struct Flow {
     /// deposit-address and exchange sources. Set once; kept through re-attach and re-quote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deposit_address: Option<String>,
+    /// An exchange source's record: which exchange, and (from the first quote) the purchase
+    /// URL whose bought funds go to `deposit_address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_source: Option<ExchangeSource>,
     /// Every confirmed transfer to the deposit address, counted or not (spec §9).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposits: Vec<crate::deposit_transfer::DepositTransfer>,
@@ -120,6 +124,17 @@ impl Source {
 }
 
 /// A quote (spec §2 `FlowQuote`). Amounts are integer strings in the token's smallest unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeSource {
+    /// The exchange's key (`coinbase`), as `GET …/exchanges` lists it.
+    pub exchange_id: String,
+    /// `url`: the purchase link, made at each quote (a Coinbase session is single-use and
+    /// short-lived).
+    pub metadata: serde_json::Map<String, Value>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

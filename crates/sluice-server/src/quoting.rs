@@ -263,5 +263,6 @@ pub async fn plan(
         to_chain_id: chain_id,
         to_chain_name: settlement.chain_name,
         to_token: settlement.token_address.clone(),
+        exchange_url: None,
     })
 }

@@ -5,7 +5,7 @@
 
 use crate::attach::AttachRequest;
 use crate::event::{FlowEvent, axis_events};
-use crate::flow::Flow;
+use crate::flow::{ExchangeSource, Flow};
 use crate::state::{ExecutionState, FlowMode, RiskState, SettlementState, SourceType};
 use crate::time::Timestamp;
 use crate::token::TokenHash;
@@ -99,6 +99,10 @@ pub fn attach(
     }
     let mut next = current.clone();
     next.source = Some(input.request.source.clone());
+    next.exchange_source = input.request.exchange_provider.map(|p| ExchangeSource {
+        exchange_id: p.as_str().to_owned(),
+        metadata: serde_json::Map::new(),
+    });
     next.quote = None;
     next.execution_state = ExecutionState::SourceAttached;
     next.risk_state = match input.request.source.source_type {

@@ -32,6 +32,8 @@ pub struct QuotePlan {
     pub to_chain_id: String,
     pub to_chain_name: ChainName,
     pub to_token: String,
+    /// An exchange source's purchase URL for this quote.
+    pub exchange_url: Option<String>,
 }
 
 /// Whether a quote may be made now; checked before any price or chain lookup.
@@ -70,6 +72,11 @@ pub fn quote(
     next.to_chain_id = Some(plan.to_chain_id.clone());
     next.to_chain_name = Some(plan.to_chain_name);
     next.to_token = Some(plan.to_token.clone());
+    if let (Some(url), Some(exchange)) = (&plan.exchange_url, next.exchange_source.as_mut()) {
+        exchange
+            .metadata
+            .insert("url".into(), serde_json::Value::String(url.clone()));
+    }
     next.execution_state = ExecutionState::Quoted;
     Ok(transition(flow, next, now))
 }

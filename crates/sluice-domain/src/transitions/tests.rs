@@ -26,6 +26,7 @@ pub(super) fn flow(
         risk_state: RiskState::Unknown,
         source: None,
         deposit_address: None,
+        exchange_source: None,
         deposits: Vec::new(),
         quote_version: 0,
         from_token: None,
@@ -248,6 +249,7 @@ fn plan() -> QuotePlan {
         to_chain_id: "1".into(),
         to_chain_name: crate::ChainName::Evm,
         to_token: "t".into(),
+        exchange_url: None,
     }
 }
 
