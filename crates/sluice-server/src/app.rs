@@ -50,6 +50,7 @@ pub struct AppParts {
     pub webhook_key: WebhookKey,
     pub rate_limits: Arc<RateLimits>,
     pub environments: Arc<EnvironmentCache>,
+    pub exchanges: Arc<crate::exchanges::Exchanges>,
 }
 
 impl AppState {
@@ -65,6 +66,7 @@ impl AppState {
         let webhook_key = WebhookKey::random();
         let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
         let environments = Arc::new(EnvironmentCache::new(config.cache.environment_ttl_ms));
+        let exchanges = Arc::new(crate::exchanges::Exchanges::new(config.coinbase.clone()));
         Self(Arc::new(AppParts {
             store,
             clock,
@@ -74,6 +76,7 @@ impl AppState {
             webhook_key,
             rate_limits,
             environments,
+            exchanges,
         }))
     }
 
@@ -93,6 +96,7 @@ fn payer_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payer_flows::get_flow))
         .routes(routes!(payer_flows::attach_source))
         .routes(routes!(payer_options::source_token_options))
+        .routes(routes!(crate::http::payer_exchanges::exchanges))
         .routes(routes!(payer_flows::cancel))
         .routes(routes!(payer_payment::quote))
         .routes(routes!(payer_payment::prepare))

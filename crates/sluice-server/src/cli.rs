@@ -111,6 +111,18 @@ pub enum EnvCommand {
         #[arg(long)]
         env: EnvironmentId,
     },
+    /// Let payers buy through an exchange: stores the API key's name and the path of the file
+    /// holding it (read by each server at start; never printed). Only coinbase (Onramp).
+    SetExchange {
+        #[arg(long)]
+        env: EnvironmentId,
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        api_key_name: String,
+        #[arg(long)]
+        api_key_file: std::path::PathBuf,
+    },
     /// Print the environment: origins, chains, and deposit-key fingerprints (never a key).
     Show {
         #[arg(long)]
@@ -269,6 +281,10 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
     let webhook_interval = Duration::from_secs(config.webhooks.worker_interval_secs);
     let app =
         AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
+    let exchanges = app.exchanges.load(app.store.as_ref()).await?;
+    if exchanges > 0 {
+        eprintln!("{exchanges} exchange API key(s) loaded");
+    }
     let shutdown = CancellationToken::new();
     let expiry_interval = Duration::from_secs(args.expiry_interval_secs);
     let sweeper = tokio::spawn(workers::run(
@@ -377,6 +393,26 @@ async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> 
         } => {
             load_env(store, env).await?;
             crate::deposit_cli::set_key(store, env, &chain_family, &xpub, now).await?;
+        }
+        EnvCommand::SetExchange {
+            env,
+            provider,
+            api_key_name,
+            api_key_file,
+        } => {
+            load_env(store, env).await?;
+            let record = crate::deposit_cli::exchange_record(
+                env,
+                &provider,
+                api_key_name,
+                &api_key_file,
+                now,
+            )?;
+            store.set_exchange(&record).await?;
+            eprintln!(
+                "environment {env}: {provider} configured with API key {} (file {}); restart the servers to load it",
+                record.api_key_name, record.api_key_file
+            );
         }
         EnvCommand::DepositAddresses { env } => {
             load_env(store, env).await?;

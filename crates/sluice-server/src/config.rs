@@ -33,6 +33,8 @@ pub struct Config {
     pub cache: CacheConfig,
     #[serde(default)]
     pub deposits: crate::workers::deposits::DepositWatchConfig,
+    #[serde(default)]
+    pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +119,10 @@ pub struct ChainConfig {
     pub native_symbol: String,
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Coinbase Onramp's name for this chain (`base`, `ethereum`, …); known chain IDs need
+    /// none.
+    #[serde(default)]
+    pub onramp_network: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

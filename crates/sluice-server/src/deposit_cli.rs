@@ -1,5 +1,5 @@
-//! The operator's deposit-key commands: `sluice env set-deposit-key`, `sluice env show` and
-//! `sluice env deposit-addresses`.
+//! The operator's deposit commands: `sluice env set-deposit-key`, `sluice env show`,
+//! `sluice env deposit-addresses` and `sluice env set-exchange`.
 //! A key given here is checked before it is stored; a private key or seed phrase is refused
 //! with a message that never repeats it, and nothing about it is logged.
 
@@ -9,7 +9,7 @@ use serde_json::json;
 use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey, Network};
 use sluice_domain::deposit_transfer::DepositTransfer;
 use sluice_domain::{EnvironmentId, Timestamp};
-use sluice_store::{DepositKeyRecord, Environment, Store};
+use sluice_store::{DepositKeyRecord, Environment, ExchangeRecord, Store};
 
 use crate::cli::CliResult;
 
@@ -120,4 +120,33 @@ fn network_name(network: Network) -> &'static str {
         Network::Main => "mainnet",
         Network::Test => "testnet",
     }
+}
+
+/// `set-exchange`: checks the provider and that the key file holds a usable key (its content
+/// is never printed), and returns the settings to store, with the file's absolute path.
+pub fn exchange_record(
+    env: EnvironmentId,
+    provider: &str,
+    api_key_name: String,
+    api_key_file: &std::path::Path,
+    now: Timestamp,
+) -> Result<ExchangeRecord, Box<dyn std::error::Error>> {
+    match provider {
+        "coinbase" => {}
+        "kraken" => return Err("kraken offers no public purchase link, so it cannot fund a flow; only coinbase can be configured".into()),
+        other => return Err(format!("unknown exchange provider {other:?}; use coinbase").into()),
+    }
+    if api_key_name.trim().is_empty() {
+        return Err("--api-key-name must not be empty".into());
+    }
+    let path = std::path::absolute(api_key_file)?;
+    let record = ExchangeRecord {
+        environment_id: env,
+        provider: provider.to_owned(),
+        api_key_name,
+        api_key_file: path.to_string_lossy().into_owned(),
+        updated_at: now,
+    };
+    crate::exchanges::read_key(&record)?;
+    Ok(record)
 }

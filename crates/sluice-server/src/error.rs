@@ -32,6 +32,7 @@ pub enum ErrorCode {
     NoRoute,
     InsufficientBalance,
     ChainUnavailable,
+    ExchangeUnavailable,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -40,7 +41,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::InvalidSessionToken,
@@ -61,6 +62,7 @@ impl ErrorCode {
         Self::NoRoute,
         Self::InsufficientBalance,
         Self::ChainUnavailable,
+        Self::ExchangeUnavailable,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::PayloadTooLarge,
@@ -86,6 +88,7 @@ impl ErrorCode {
             Self::QuoteExpired => "quote_expired",
             Self::RiskNotCleared => "risk_not_cleared",
             Self::ChainNotConfigured => "chain_not_configured",
+            Self::ExchangeUnavailable => "exchange_unavailable",
             Self::SwapsDisabled => "swaps_disabled",
             Self::NoRoute => "no_route",
             Self::InsufficientBalance => "insufficient_balance",
@@ -119,7 +122,7 @@ impl ErrorCode {
             | Self::NoRoute
             | Self::InsufficientBalance => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::ChainUnavailable => StatusCode::BAD_GATEWAY,
+            Self::ChainUnavailable | Self::ExchangeUnavailable => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

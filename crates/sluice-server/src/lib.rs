@@ -10,6 +10,7 @@ pub mod config;
 pub mod deposit_cli;
 pub mod env_cache;
 pub mod error;
+pub mod exchanges;
 pub mod http;
 pub mod lifecycle;
 pub mod metrics;

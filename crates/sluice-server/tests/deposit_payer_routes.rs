@@ -30,6 +30,7 @@ fn base_chain_config() -> sluice_server::config::Config {
             symbol: "USDC".into(),
             decimals: 6,
         }],
+        onramp_network: None,
     });
     config
 }

@@ -8,6 +8,7 @@
 mod batch;
 mod deposit_keys;
 mod deposit_watch;
+mod exchanges;
 mod flows;
 mod idempotency;
 mod reads;
@@ -248,6 +249,14 @@ impl Store for PostgresStore {
         env: EnvironmentId,
     ) -> StoreResult<Vec<DepositAddressRecord>> {
         deposit_keys::addresses(self, env).await
+    }
+
+    async fn set_exchange(&self, exchange: &ExchangeRecord) -> StoreResult<()> {
+        exchanges::set(self, exchange).await
+    }
+
+    async fn all_exchanges(&self) -> StoreResult<Vec<ExchangeRecord>> {
+        exchanges::all(self).await
     }
 
     async fn watched_addresses(

@@ -7,6 +7,7 @@
 mod codec;
 mod deposit;
 mod deposit_watch;
+mod exchanges;
 mod records;
 mod webhooks;
 
@@ -19,6 +20,7 @@ use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp, TokenHash
 
 pub use deposit::*;
 pub use deposit_watch::*;
+pub use exchanges::*;
 pub use records::*;
 pub use webhooks::*;
 
@@ -112,6 +114,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every allocated deposit address of the environment, by family and index.
     async fn deposit_addresses(&self, env: EnvironmentId)
     -> StoreResult<Vec<DepositAddressRecord>>;
+
+    /// Stores an environment's exchange settings, replacing earlier ones for that provider.
+    async fn set_exchange(&self, exchange: &ExchangeRecord) -> StoreResult<()>;
+
+    /// Every environment's exchange settings (read by a server at start).
+    async fn all_exchanges(&self) -> StoreResult<Vec<ExchangeRecord>>;
 
     // --- the deposit watcher (see `deposit_watch`) -----------------------------------------
 

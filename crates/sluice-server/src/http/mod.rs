@@ -4,6 +4,7 @@ pub mod body;
 pub mod idempotency;
 pub mod ops;
 pub mod payer;
+pub mod payer_exchanges;
 pub mod payer_flows;
 pub mod payer_options;
 pub mod payer_payment;

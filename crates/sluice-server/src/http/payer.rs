@@ -22,6 +22,8 @@ use crate::error::{ApiError, ErrorCode};
 pub struct PayerContext {
     pub environment: Arc<Environment>,
     pub flow_id: FlowId,
+    /// The payer's address as `client_address` sees it (exchanges ask for it).
+    pub client_ip: Option<IpAddr>,
 }
 
 pub const SESSION_TOKEN_HEADER: &str = "x-dynamic-flow-session-token";
@@ -64,9 +66,11 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
     } else if req.method() == Method::OPTIONS {
         preflight()
     } else {
+        let client_ip = client_address(&app, &req);
         req.extensions_mut().insert(PayerContext {
             environment,
             flow_id,
+            client_ip,
         });
         next.run(req).await
     };

@@ -72,9 +72,10 @@ pub async fn attach_source(
 ) -> Result<Json<SourceAttached>, ApiError> {
     let map = parse_object(&body, false)?;
     let env = &ctx.environment;
+    let configured_exchanges = app.exchanges.configured(env.id);
     let policy = AttachPolicy {
         enabled_chains: env.enabled_chains.as_deref(),
-        configured_exchanges: &[],
+        configured_exchanges: &configured_exchanges,
     };
     let request = parse_attach(&map, policy)?;
     let keys: Vec<String> = request

@@ -73,6 +73,17 @@ pub async fn source_token_options(
             message: "must be deposit_address: only deposits have source token options".into(),
         }]));
     }
+    Ok(Json(SourceTokenOptions {
+        source_token_options: depositable(&app, &ctx).await?,
+    }))
+}
+
+/// The flow's settlements that can be paid by deposit, grouped by chain; `404` for a flow
+/// the environment does not have.
+pub(crate) async fn depositable(
+    app: &AppState,
+    ctx: &PayerContext,
+) -> Result<Vec<ChainOption>, ApiError> {
     let flow = app
         .store
         .flow(ctx.environment.id, ctx.flow_id)
@@ -94,9 +105,7 @@ pub async fn source_token_options(
                     .is_some_and(|c| c.watches_token(&s.token_address)))
     };
     let settlements = flow.settlement_config.iter().flat_map(|c| &c.settlements);
-    Ok(Json(SourceTokenOptions {
-        source_token_options: group_by_chain(settlements.filter(depositable)),
-    }))
+    Ok(group_by_chain(settlements.filter(depositable)))
 }
 
 /// One option per chain, its tokens in the order the flow lists them.

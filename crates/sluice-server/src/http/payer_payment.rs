@@ -90,6 +90,9 @@ pub async fn quote(
         plan.to_address = with_address
             .deposit_address
             .expect("an assigned flow has a deposit address");
+        plan.exchange_url =
+            super::payer_exchanges::purchase_link(&app, &ctx, &flow, &plan, &plan.to_address)
+                .await?;
     }
     let quoted = lifecycle::quote(
         app.store.as_ref(),

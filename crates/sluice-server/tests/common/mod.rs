@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod coinbase_double;
 pub mod deposit;
 pub mod deposit_world;
 pub mod evm;
