@@ -29,7 +29,9 @@ pub struct DepositFlow {
     pub to_amount: u128,
 }
 
-pub fn chain_config(rpc_url: &str, usdc: &str) -> Config {
+/// The anvil chain (as Coinbase's `base` network, for exchange tests) with its USDC, plus
+/// `extra` configuration.
+pub fn chain_config(rpc_url: &str, usdc: &str, extra: &str) -> Config {
     Config::parse(&format!(
         r#"
         [prices]
@@ -41,10 +43,12 @@ pub fn chain_config(rpc_url: &str, usdc: &str) -> Config {
         chain_id = "31337"
         rpc_url = "{rpc_url}"
         confirmations = 2
+        onramp_network = "base"
         [[chains.tokens]]
         address = "{usdc}"
         symbol = "USDC"
         decimals = 6
+        {extra}
         "#
     ))
     .unwrap()
@@ -52,11 +56,16 @@ pub fn chain_config(rpc_url: &str, usdc: &str) -> Config {
 
 impl DepositWorld {
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, "").await
+    }
+
+    /// With `extra` configuration (TOML tables) appended.
+    pub async fn start_with(backend: Backend, extra: &str) -> Option<Self> {
         let chain = Anvil::start().await?;
         let usdc = chain.deploy_token(1_000_000_000_000).await;
         chain.give_tokens(&usdc, PAYER, 1_000_000_000).await;
         let proxy = CountingProxy::start(&chain.url).await;
-        let app = TestApp::spawn_with(backend, chain_config(&proxy.url, &usdc)).await?;
+        let app = TestApp::spawn_with(backend, chain_config(&proxy.url, &usdc, extra)).await?;
         set_evm_key(&app, BIP44_ETH_ACCOUNT).await;
         let watcher = DepositWatcher::new(app.state.clone());
         let world = Self {
