@@ -17,6 +17,7 @@ both_backends!(
     underpaid_flows_fail_at_expiry_with_both_amounts,
     wrong_token_transfers_are_recorded_not_counted,
     exchange_purchases_arrive_like_deposits,
+    deposit_mode_takes_the_payers_amount,
 );
 
 async fn split_erc20_deposits_add_up_and_late_ones_are_recorded(backend: Backend) {
@@ -313,4 +314,56 @@ async fn exchange_purchases_arrive_like_deposits(backend: Backend) {
     assert_eq!(states(&view), ("failed".into(), "none".into()));
     assert_eq!(view["failure"]["details"]["receivedAmount"], "0");
     let _ = std::fs::remove_file(path);
+}
+
+/// A `deposit`-mode flow paid to a deposit address: the payer's amount at quote (at least
+/// `depositConfig.minimum`) is what must arrive.
+async fn deposit_mode_takes_the_payers_amount(backend: Backend) {
+    let Some(w) = DepositWorld::start(backend).await else {
+        return;
+    };
+    let body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true, "depositConfig": {"minimum": "10"},
+        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": w.usdc, "symbol": "USDC", "tokenDecimals": 6}]},
+        "destinationConfig": {"destinations": [{"chainName": "EVM", "type": "address", "identifier": common::evm::MERCHANT}]}});
+    let created = w
+        .app
+        .server(reqwest::Method::POST, "/flow/deposit", Some(&body))
+        .await;
+    let id = created.body["flow"]["id"].as_str().unwrap().to_owned();
+    let source =
+        json!({"sourceType": "deposit_address", "fromChainId": "31337", "fromChainName": "EVM"});
+    let attached = w.app.attach(&id, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
+    let quote = |amount: &'static str| {
+        let (w, id, session) = (&w, id.clone(), session.clone());
+        async move {
+            let body =
+                json!({"fromChainId": "31337", "fromTokenAddress": w.usdc, "amount": amount});
+            w.app
+                .payer(
+                    reqwest::Method::POST,
+                    &id,
+                    "/quote",
+                    Some(&session),
+                    Some(&body),
+                )
+                .await
+        }
+    };
+    quote("9.99").await.assert_error(422, "validation_failed");
+    assert!(
+        w.app.stored_flow(&id).await.deposit_address.is_none(),
+        "a refused quote allocates nothing"
+    );
+    let quoted = quote("12.5").await;
+    assert_eq!(
+        quoted.body["quote"]["toAmount"], "12500000",
+        "{}",
+        quoted.body
+    );
+    let address = quoted.body["depositAddress"].as_str().unwrap().to_owned();
+    w.send_usdc(&address, 12_500_000).await;
+    w.chain.mine(1).await;
+    w.step_to_idle().await;
+    assert_eq!(states(&w.view(&id).await).1, "completed");
 }
