@@ -16,7 +16,6 @@ both_backends!(
     native_overpayment_completes_and_records_the_excess,
     underpaid_flows_fail_at_expiry_with_both_amounts,
     wrong_token_transfers_are_recorded_not_counted,
-    exchange_purchases_arrive_like_deposits,
     deposit_mode_takes_the_payers_amount,
 );
 
@@ -213,107 +212,6 @@ async fn wrong_token_transfers_are_recorded_not_counted(backend: Backend) {
     w.chain.mine(1).await;
     w.step_to_idle().await;
     assert_eq!(states(&w.view(&flow.id).await).1, "completed");
-}
-
-/// An exchange source: the purchase link pays the flow's deposit address, the payer reports
-/// the purchase (P7 without a hash), and the watcher sees the funds arrive like any deposit;
-/// a purchase that never arrives fails the flow at `expiresAt`.
-async fn exchange_purchases_arrive_like_deposits(backend: Backend) {
-    use common::coinbase_double::CoinbaseDouble;
-    let secret = p256::SecretKey::from_slice(&[5; 32]).unwrap();
-    let double = CoinbaseDouble::start("cdp-key", &secret).await;
-    let coinbase = format!("[coinbase]\napi_url = \"{}\"", double.url);
-    let Some(w) = DepositWorld::start_with(backend, &coinbase).await else {
-        return;
-    };
-    let path = std::env::temp_dir().join(format!("sluice-cdp-{}.pem", uuid::Uuid::new_v4()));
-    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
-    std::fs::write(&path, pem.as_bytes()).unwrap();
-    let record = sluice_store::ExchangeRecord {
-        environment_id: w.app.env_id,
-        provider: "coinbase".into(),
-        api_key_name: "cdp-key".into(),
-        api_key_file: path.to_string_lossy().into_owned(),
-        updated_at: START,
-    };
-    w.app.store.set_exchange(&record).await.unwrap();
-    w.app
-        .state
-        .exchanges
-        .load(w.app.store.as_ref())
-        .await
-        .unwrap();
-
-    let buy = |expires_in: u64| {
-        let w = &w;
-        async move {
-            let body = json!({"expiresIn": expires_in, "amount": "25.00", "currency": "USD", "pegStablecoins": true,
-                "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": w.usdc, "symbol": "USDC", "tokenDecimals": 6}]},
-                "destinationConfig": {"destinations": [{"chainName": "EVM", "type": "address", "identifier": common::evm::MERCHANT}]}});
-            let id = w.app.create_flow_with(body).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let source = json!({"sourceType": "exchange", "exchangeProvider": "coinbase"});
-            let attached = w.app.attach(&id, &source).await;
-            let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
-            let choice = json!({"fromChainId": "31337", "fromTokenAddress": w.usdc});
-            let quoted = w
-                .app
-                .payer(
-                    reqwest::Method::POST,
-                    &id,
-                    "/quote",
-                    Some(&session),
-                    Some(&choice),
-                )
-                .await;
-            assert_eq!(quoted.status, 200, "{}", quoted.body);
-            assert!(
-                quoted.body["exchangeSource"]["metadata"]["url"]
-                    .as_str()
-                    .unwrap()
-                    .contains("sessionToken=")
-            );
-            let bought = w
-                .app
-                .payer(
-                    reqwest::Method::POST,
-                    &id,
-                    "/broadcast",
-                    Some(&session),
-                    Some(&json!({})),
-                )
-                .await;
-            assert_eq!(
-                bought.body["executionState"], "broadcasted",
-                "{}",
-                bought.body
-            );
-            (
-                id,
-                quoted.body["depositAddress"].as_str().unwrap().to_owned(),
-            )
-        }
-    };
-    let (paid, address) = buy(3600).await;
-    w.send_usdc(&address, 25_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
-    let view = w.view(&paid).await;
-    assert_eq!(
-        states(&view),
-        ("source_confirmed".into(), "completed".into())
-    );
-    assert_eq!(view["settlement"]["toAddress"], address.as_str());
-
-    let (never, _) = buy(600).await;
-    w.app.clock.advance_seconds(600);
-    w.step_to_idle().await;
-    let view = w.view(&never).await;
-    assert_eq!(states(&view), ("failed".into(), "none".into()));
-    assert_eq!(view["failure"]["details"]["receivedAmount"], "0");
-    let _ = std::fs::remove_file(path);
 }
 
 /// A `deposit`-mode flow paid to a deposit address: the payer's amount at quote (at least

@@ -2,7 +2,8 @@
 //! (Coinbase configured; Kraken and unconfigured exchanges refused), and the Coinbase Onramp
 //! purchase link made at quote through a local double of Coinbase's session-token API that
 //! checks the CDP JWT. A refused key, an error answer and a timeout each give the payer a
-//! clear `502 exchange_unavailable` and leave the flow's quote and state as they were.
+//! clear `502 exchange_unavailable` and leave the flow's quote and state as they were. And on
+//! a real chain (anvil): the bought funds arrive at the deposit address like any deposit.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::time::Duration;
 use common::binary::sluice;
 use common::coinbase_double::{CoinbaseDouble, Mode};
 use common::deposit::{V1_M_0H, set_evm_key};
+use common::deposit_world::{DepositWorld, states};
 use common::*;
 use p256::pkcs8::LineEnding;
 use reqwest::Method;
@@ -18,7 +20,8 @@ use serde_json::{Value, json};
 
 both_backends!(
     coinbase_purchase_links_end_to_end,
-    exchanges_that_cannot_fund_a_flow_are_refused
+    exchanges_that_cannot_fund_a_flow_are_refused,
+    exchange_purchases_arrive_like_deposits,
 );
 
 const KEY_NAME: &str = "organizations/test-org/apiKeys/test-key";
@@ -216,4 +219,104 @@ async fn exchanges_that_cannot_fund_a_flow_are_refused(backend: Backend) {
     assert!(!ok && said.contains("holds no usable key"), "{said}");
     assert!(!said.contains("horse battery"), "{said}");
     let _ = std::fs::remove_file(garbage);
+}
+
+/// An exchange source: the purchase link pays the flow's deposit address, the payer reports
+/// the purchase (P7 without a hash), and the watcher sees the funds arrive like any deposit;
+/// a purchase that never arrives fails the flow at `expiresAt`.
+async fn exchange_purchases_arrive_like_deposits(backend: Backend) {
+    let secret = p256::SecretKey::from_slice(&[5; 32]).unwrap();
+    let double = CoinbaseDouble::start("cdp-key", &secret).await;
+    let coinbase = format!("[coinbase]\napi_url = \"{}\"", double.url);
+    let Some(w) = DepositWorld::start_with(backend, &coinbase).await else {
+        return;
+    };
+    let path = std::env::temp_dir().join(format!("sluice-cdp-{}.pem", uuid::Uuid::new_v4()));
+    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
+    std::fs::write(&path, pem.as_bytes()).unwrap();
+    let record = sluice_store::ExchangeRecord {
+        environment_id: w.app.env_id,
+        provider: "coinbase".into(),
+        api_key_name: "cdp-key".into(),
+        api_key_file: path.to_string_lossy().into_owned(),
+        updated_at: START,
+    };
+    w.app.store.set_exchange(&record).await.unwrap();
+    w.app
+        .state
+        .exchanges
+        .load(w.app.store.as_ref())
+        .await
+        .unwrap();
+
+    let buy = |expires_in: u64| {
+        let w = &w;
+        async move {
+            let body = json!({"expiresIn": expires_in, "amount": "25.00", "currency": "USD", "pegStablecoins": true,
+                "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": w.usdc, "symbol": "USDC", "tokenDecimals": 6}]},
+                "destinationConfig": {"destinations": [{"chainName": "EVM", "type": "address", "identifier": common::evm::MERCHANT}]}});
+            let id = w.app.create_flow_with(body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let source = json!({"sourceType": "exchange", "exchangeProvider": "coinbase"});
+            let attached = w.app.attach(&id, &source).await;
+            let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
+            let choice = json!({"fromChainId": "31337", "fromTokenAddress": w.usdc});
+            let quoted = w
+                .app
+                .payer(
+                    reqwest::Method::POST,
+                    &id,
+                    "/quote",
+                    Some(&session),
+                    Some(&choice),
+                )
+                .await;
+            assert_eq!(quoted.status, 200, "{}", quoted.body);
+            assert!(
+                quoted.body["exchangeSource"]["metadata"]["url"]
+                    .as_str()
+                    .unwrap()
+                    .contains("sessionToken=")
+            );
+            let bought = w
+                .app
+                .payer(
+                    reqwest::Method::POST,
+                    &id,
+                    "/broadcast",
+                    Some(&session),
+                    Some(&json!({})),
+                )
+                .await;
+            assert_eq!(
+                bought.body["executionState"], "broadcasted",
+                "{}",
+                bought.body
+            );
+            (
+                id,
+                quoted.body["depositAddress"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (paid, address) = buy(3600).await;
+    w.send_usdc(&address, 25_000_000).await;
+    w.chain.mine(1).await;
+    w.step_to_idle().await;
+    let view = w.view(&paid).await;
+    assert_eq!(
+        states(&view),
+        ("source_confirmed".into(), "completed".into())
+    );
+    assert_eq!(view["settlement"]["toAddress"], address.as_str());
+
+    let (never, _) = buy(600).await;
+    w.app.clock.advance_seconds(600);
+    w.step_to_idle().await;
+    let view = w.view(&never).await;
+    assert_eq!(states(&view), ("failed".into(), "none".into()));
+    assert_eq!(view["failure"]["details"]["receivedAmount"], "0");
+    let _ = std::fs::remove_file(path);
 }
