@@ -5,25 +5,24 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::binary::{BIN, sluice};
+use common::binary::{LoggedServer, sluice};
 use common::deposit::V1_M_0H;
 use common::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
 
 const V1_M_XPRV: &str = "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi";
 const SEED: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
-/// Chain 8453 with an RPC address nothing listens on: deposit quotes need no answer from it.
+/// Chain 8453 with its USDC and an RPC address nothing listens on: deposit quotes need no
+/// answer from it.
 fn config_file() -> std::path::PathBuf {
     let path =
         std::env::temp_dir().join(format!("sluice-deposit-logs-{}.toml", uuid::Uuid::new_v4()));
-    let text =
-        "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"http://127.0.0.1:9\"\n";
+    let text = format!(
+        "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"http://127.0.0.1:9\"\n\
+         [[chains.tokens]]\naddress = \"{USDC_BASE}\"\nsymbol = \"USDC\"\ndecimals = 6\n"
+    );
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -46,41 +45,9 @@ async fn key_material_never_reaches_the_logs() {
         return;
     };
     let config = config_file();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            config.to_str().unwrap(),
-        ])
-        .env("SLUICE_DATABASE_URL", &db.url)
-        .env("SLUICE_LOG", "debug")
-        .env("SLUICE_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = tx.send(line);
-        }
-    });
-    let mut logs = Vec::new();
-    let base = loop {
-        let line = rx.recv().await.expect("listening line");
-        logs.push(line.clone());
-        if let Some(rest) = line.strip_prefix("sluice listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let created: Value = serde_json::from_str(&out.next_line().await.unwrap().unwrap()).unwrap();
-    let env = created["environmentId"].as_str().unwrap().to_owned();
-    let token = format!("Bearer {}", created["apiToken"].as_str().unwrap());
+    let server = LoggedServer::start(&db.url, &config, &[]).await;
+    let (base, env) = (server.base.clone(), server.env.clone());
+    let token = format!("Bearer {}", server.token);
 
     let mut cli_output = String::new();
     for (key, accepted) in [(V1_M_XPRV, false), (SEED, false), (V1_M_0H, true)] {
@@ -131,18 +98,8 @@ async fn key_material_never_reaches_the_logs() {
     .await;
     assert!(quoted["depositAddress"].is_string(), "{quoted}");
 
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await;
-    assert!(status.unwrap().unwrap().success());
-    while let Ok(line) = rx.try_recv() {
-        logs.push(line);
-    }
+    let all = server.stop().await;
     let _ = std::fs::remove_file(&config);
-    let all = logs.join("\n");
     assert!(
         all.contains("shutting down"),
         "the logs were captured: {all}"

@@ -96,16 +96,14 @@ async fn a_reorg_before_the_threshold_is_never_counted(backend: Backend) {
     // The block with the transfer is replaced before its second confirmation; anvil drops
     // the transaction.
     w.chain.call("anvil_reorg", json!([1, []])).await;
-    w.chain.mine(3).await;
-    w.step_to_idle().await;
+    w.mine_and_step(3).await;
     let view = w.view(&flow.id).await;
     assert_eq!(states(&view), ("source_detected".into(), "none".into()));
     assert!(view.get("deposits").is_none(), "nothing counted: {view}");
     assert!(w.deposit_events(&flow.id).await.is_empty());
     // Paid again on the canonical chain, it completes.
     w.send_usdc(&flow.address, 25_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(states(&view).1, "completed");
     assert_eq!(view["deposits"].as_array().unwrap().len(), 1);
@@ -116,14 +114,12 @@ async fn a_reorg_the_scan_had_passed_is_scanned_again(backend: Backend) {
         return;
     };
     let flow = w.quoted_flow(&w.usdc, json!({})).await;
-    w.chain.mine(2).await;
-    w.step_to_idle().await;
+    w.mine_and_step(2).await;
     // The last two blocks, already scanned (empty), are replaced by two that pay the flow.
     let data = sluice_chain::erc20::transfer_calldata(&flow.address, 25_000_000);
     let tx = json!({"from": common::evm::PAYER, "to": w.usdc, "data": data, "gas": "0x30000"});
     w.chain.call("anvil_reorg", json!([2, [[tx, 1]]])).await;
-    w.chain.mine(2).await;
-    w.step_to_idle().await;
+    w.mine_and_step(2).await;
     let view = w.view(&flow.id).await;
     assert_eq!(
         states(&view),

@@ -51,8 +51,7 @@ async fn split_erc20_deposits_add_up_and_late_ones_are_recorded(backend: Backend
     );
     assert_eq!(states(&view).1, "none", "15 of 25 are still confirming");
 
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(
         states(&view),
@@ -78,8 +77,7 @@ async fn split_erc20_deposits_add_up_and_late_ones_are_recorded(backend: Backend
 
     // A late transfer: recorded on the flow, announced as not counted, the flow unchanged.
     let late = w.send_usdc(&flow.address, 1_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(
         states(&view),
@@ -102,8 +100,7 @@ async fn split_erc20_deposits_add_up_and_late_ones_are_recorded(backend: Backend
     );
 
     // Stepping again finds nothing new and counts nothing twice.
-    w.chain.mine(3).await;
-    w.step_to_idle().await;
+    w.mine_and_step(3).await;
     assert_eq!(w.deposit_events(&flow.id).await.len(), 3);
 
     // The operator's list shows what the address received, and how much of it counted.
@@ -129,8 +126,7 @@ async fn native_overpayment_completes_and_records_the_excess(backend: Backend) {
         "25 USD at 2500 USD/ETH"
     );
     let paid = w.send_native(&flow.address, 15_000_000_000_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(
         states(&view),
@@ -153,8 +149,7 @@ async fn underpaid_flows_fail_at_expiry_with_both_amounts(backend: Backend) {
     };
     let flow = w.quoted_flow(&w.usdc, json!({"expiresIn": 600})).await;
     w.send_usdc(&flow.address, 20_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     assert_eq!(
         states(&w.view(&flow.id).await),
         ("source_detected".into(), "none".into())
@@ -181,8 +176,7 @@ async fn underpaid_flows_fail_at_expiry_with_both_amounts(backend: Backend) {
 
     // The rest arriving after the failure is recorded for a refund, not counted.
     w.send_usdc(&flow.address, 5_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(states(&view).0, "failed");
     assert_eq!(view["deposits"][1]["reason"], "flow_final");
@@ -196,8 +190,7 @@ async fn wrong_token_transfers_are_recorded_not_counted(backend: Backend) {
     // Native ETH to a flow that settles in USDC: not detection, not payment.
     w.send_native(&flow.address, 1_000_000_000_000_000_000)
         .await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&flow.id).await;
     assert_eq!(states(&view), ("quoted".into(), "none".into()));
     assert_eq!(view["deposits"][0]["reason"], "wrong_token");
@@ -209,8 +202,7 @@ async fn wrong_token_transfers_are_recorded_not_counted(backend: Backend) {
     );
     // The right token still pays it.
     w.send_usdc(&flow.address, 25_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     assert_eq!(states(&w.view(&flow.id).await).1, "completed");
 }
 
@@ -261,7 +253,6 @@ async fn deposit_mode_takes_the_payers_amount(backend: Backend) {
     );
     let address = quoted.body["depositAddress"].as_str().unwrap().to_owned();
     w.send_usdc(&address, 12_500_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     assert_eq!(states(&w.view(&id).await).1, "completed");
 }

@@ -303,8 +303,7 @@ async fn exchange_purchases_arrive_like_deposits(backend: Backend) {
     };
     let (paid, address) = buy(3600).await;
     w.send_usdc(&address, 25_000_000).await;
-    w.chain.mine(1).await;
-    w.step_to_idle().await;
+    w.mine_and_step(1).await;
     let view = w.view(&paid).await;
     assert_eq!(
         states(&view),

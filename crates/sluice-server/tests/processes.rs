@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::binary::{BIN, sluice};
+use common::binary::{BIN, LoggedServer, sluice};
 use common::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -523,44 +523,16 @@ async fn secrets_never_reach_the_logs_and_sigterm_exits_cleanly() {
         return;
     };
     let config = webhook_config();
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            config.to_str().unwrap(),
-        ])
-        .env("SLUICE_DATABASE_URL", &db.url)
-        .env("SLUICE_LOG", "debug")
-        .env("SLUICE_LOG_FORMAT", "json")
-        .env("SLUICE_WEBHOOK_KEY", TEST_WEBHOOK_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = tx.send(line);
-        }
-    });
-    let mut logs = Vec::new();
-    let base = loop {
-        let line = rx.recv().await.expect("listening line");
-        logs.push(line.clone());
-        if let Some(rest) = line.strip_prefix("sluice listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let created: Value = serde_json::from_str(&out.next_line().await.unwrap().unwrap()).unwrap();
-    let (env, token) = (
-        created["environmentId"].as_str().unwrap().to_owned(),
-        created["apiToken"].as_str().unwrap().to_owned(),
+    let server = LoggedServer::start(
+        &db.url,
+        &config,
+        &[("SLUICE_WEBHOOK_KEY", TEST_WEBHOOK_KEY)],
+    )
+    .await;
+    let (base, env, token) = (
+        server.base.clone(),
+        server.env.clone(),
+        server.token.clone(),
     );
     let receiver = Receiver::start().await;
     let http = {
@@ -601,24 +573,8 @@ async fn secrets_never_reach_the_logs_and_sigterm_exits_cleanly() {
     assert_eq!(reply.headers()["x-request-id"], "req-from-the-test");
     wait_for(&receiver, 4).await;
 
-    let pid = child.id().unwrap().to_string();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "SIGTERM exits 0, got {status}");
-    while let Ok(line) = rx.try_recv() {
-        logs.push(line);
-    }
+    let all = server.stop().await;
     let _ = std::fs::remove_file(&config);
-    let all = logs.join("\n");
     assert!(
         all.contains("req-from-the-test"),
         "log lines carry the request ID"

@@ -18,3 +18,81 @@ pub async fn sluice(db: &str, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A `sluice serve` on a free port at debug level with JSON logs, every line it logs kept, for
+/// tests that check what a server writes to its log. Killed when dropped.
+pub struct LoggedServer {
+    child: tokio::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<String>,
+    logs: Vec<String>,
+    pub base: String,
+    /// The default environment and its API token, as the first start printed them.
+    pub env: String,
+    pub token: String,
+}
+
+impl LoggedServer {
+    pub async fn start(db: &str, config: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        use std::process::Stdio;
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .env("SLUICE_DATABASE_URL", db)
+            .env("SLUICE_LOG", "debug")
+            .env("SLUICE_LOG_FORMAT", "json")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn sluice serve");
+        let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                let _ = tx.send(line);
+            }
+        });
+        let mut logs = Vec::new();
+        let base = loop {
+            let line = lines
+                .recv()
+                .await
+                .expect("sluice serve exited before listening");
+            logs.push(line.clone());
+            if let Some(rest) = line.strip_prefix("sluice listening on ") {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+        let created: serde_json::Value =
+            serde_json::from_str(&out.next_line().await.unwrap().unwrap()).unwrap();
+        Self {
+            child,
+            lines,
+            logs,
+            base,
+            env: created["environmentId"].as_str().unwrap().to_owned(),
+            token: created["apiToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// SIGTERM, a clean exit within 10 s (asserted), and everything the server logged.
+    pub async fn stop(mut self) -> String {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(killed.unwrap().success());
+        let status = tokio::time::timeout(std::time::Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("exits within 10 s")
+            .unwrap();
+        assert!(status.success(), "SIGTERM exits 0, got {status}");
+        while let Ok(line) = self.lines.try_recv() {
+            self.logs.push(line);
+        }
+        self.logs.join("\n")
+    }
+}

@@ -173,6 +173,12 @@ impl DepositWorld {
         self.step(&self.watcher).await
     }
 
+    /// Mines `blocks` more blocks, then steps the watcher to idle.
+    pub async fn mine_and_step(&self, blocks: u64) -> usize {
+        self.chain.mine(blocks).await;
+        self.step_to_idle().await
+    }
+
     pub async fn view(&self, flow: &str) -> Value {
         self.app
             .server(Method::GET, &format!("/flow/{flow}"), None)
