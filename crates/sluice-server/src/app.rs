@@ -51,6 +51,8 @@ pub struct AppParts {
     pub rate_limits: Arc<RateLimits>,
     pub environments: Arc<EnvironmentCache>,
     pub exchanges: Arc<crate::exchanges::Exchanges>,
+    /// Where payers reach this server (the hosted page's links); `None` until `serve` knows.
+    pub public_url: Option<Arc<crate::public_url::PublicUrl>>,
 }
 
 impl AppState {
@@ -77,7 +79,15 @@ impl AppState {
             rate_limits,
             environments,
             exchanges,
+            public_url: None,
         }))
+    }
+
+    /// Where payers reach this server (see `public_url`).
+    pub fn with_public_url(self, url: crate::public_url::PublicUrl) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.public_url = Some(Arc::new(url));
+        Self(Arc::new(parts))
     }
 
     /// The key webhook secrets are derived from; every instance must use the same one.
@@ -114,6 +124,7 @@ fn other_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(server_flows::create, server_flows::get))
         .routes(routes!(server_flows::cancel))
         .routes(routes!(server_flows::list))
+        .routes(routes!(crate::http::payment_links::create))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

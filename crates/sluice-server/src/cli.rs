@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Configuration file (chains, prices, timings); see config/default.toml.
     #[arg(long, env = "SLUICE_CONFIG")]
     pub config: Option<String>,
+    /// Where payers reach this server (the hosted payment page's links); default: the listen
+    /// address. Its origin is allowed on every environment's payer routes.
+    #[arg(long, env = "SLUICE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Seconds between expiry sweeps when there is nothing to expire.
     #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
     pub expiry_interval_secs: u64,
@@ -281,6 +285,11 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
     let webhook_interval = Duration::from_secs(config.webhooks.worker_interval_secs);
     let app =
         AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
+    let public_url = match &args.public_url {
+        Some(text) => crate::public_url::PublicUrl::parse(text)?,
+        None => crate::public_url::PublicUrl::parse(&format!("http://{}", listener.local_addr()?))?,
+    };
+    let app = app.with_public_url(public_url);
     let exchanges = app.exchanges.load(app.store.as_ref()).await?;
     if exchanges > 0 {
         eprintln!("{exchanges} exchange API key(s) loaded");

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod origin;
 pub mod pricing;
+pub mod public_url;
 pub mod quoting;
 pub mod rate_limit;
 pub mod signing;

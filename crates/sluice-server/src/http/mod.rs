@@ -8,6 +8,7 @@ pub mod payer_exchanges;
 pub mod payer_flows;
 pub mod payer_options;
 pub mod payer_payment;
+pub mod payment_links;
 pub mod server_auth;
 pub mod server_flows;
 pub mod webhook_deliveries;

@@ -49,9 +49,10 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
     };
     let origin = req.headers().get(header::ORIGIN).cloned();
     if let Some(origin) = &origin {
-        let allowed = origin
-            .to_str()
-            .is_ok_and(|o| crate::origin::is_allowed(o, &environment.allowed_origins));
+        let allowed = origin.to_str().is_ok_and(|o| {
+            crate::origin::is_allowed(o, &environment.allowed_origins)
+                || app.public_url.as_ref().is_some_and(|u| u.origin() == o)
+        });
         if !allowed {
             return ApiError::new(
                 ErrorCode::OriginNotAllowed,

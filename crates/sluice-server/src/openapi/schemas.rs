@@ -41,6 +41,17 @@ pub struct CreateFlowRequest {
     deposit_config: Option<DepositConfig>,
 }
 
+/// S5 body: the S1 fields (a payment flow) and where the link points.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CreatePaymentLinkRequest {
+    #[serde(flatten)]
+    flow: CreateFlowRequest,
+    /// The merchant's own payment page; its origin must be one of the environment's allowed
+    /// origins. Without it the link is Sluice's hosted page.
+    base_url: Option<String>,
+}
+
 /// S1 answer.
 #[derive(ToSchema)]
 pub struct FlowCreated {

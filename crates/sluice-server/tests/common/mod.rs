@@ -221,9 +221,11 @@ impl TestApp {
             .create_environment(&env, &token)
             .await
             .expect("create environment");
-        let state = AppState::with_config(store.clone(), Arc::new(clock.clone()), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let public_url = sluice_server::public_url::PublicUrl::parse(&base).unwrap();
+        let state = AppState::with_config(store.clone(), Arc::new(clock.clone()), config)
+            .with_public_url(public_url);
         let shutdown = CancellationToken::new();
         tokio::spawn(sluice_server::serve(
             listener,

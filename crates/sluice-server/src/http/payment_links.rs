@@ -1,0 +1,131 @@
+//! S5 `POST /server/{environmentId}/payment-links`: a payment flow and the link a payer opens
+//! to pay it. The link is the merchant's own page (`baseUrl`, whose origin must be one of the
+//! environment's allowed origins) or Sluice's hosted page (`{public_url}/pay`), with a `flow`
+//! query parameter added: base64url (no padding) of `{"environmentId", "flowId"}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use data_encoding::BASE64URL_NOPAD;
+use serde::Serialize;
+use serde_json::json;
+use sluice_domain::create::parse_create;
+use sluice_domain::request::{FieldError, parse_object};
+use sluice_domain::{EnvironmentId, Flow, FlowId, FlowMode};
+use utoipa::ToSchema;
+
+use super::body::RawBody;
+use super::server_auth::{authorize, parse_environment_id};
+use crate::AppState;
+use crate::error::ApiError;
+
+/// S5 answer.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentLink {
+    flow: Flow,
+    payment_url: String,
+}
+
+/// The `flow` query parameter of a payment link.
+pub fn link_parameter(env: EnvironmentId, flow: FlowId) -> String {
+    let json = json!({"environmentId": env, "flowId": flow}).to_string();
+    BASE64URL_NOPAD.encode(json.as_bytes())
+}
+
+/// Reads a `flow` parameter back; `None` for anything that is not one.
+pub fn parse_link_parameter(text: &str) -> Option<(EnvironmentId, FlowId)> {
+    let bytes = BASE64URL_NOPAD.decode(text.as_bytes()).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let env = value["environmentId"].as_str()?.parse().ok()?;
+    let flow = value["flowId"].as_str()?.parse().ok()?;
+    Some((env, flow))
+}
+
+fn base_url_error(message: &str) -> ApiError {
+    ApiError::validation(vec![FieldError {
+        field: "baseUrl".into(),
+        code: "invalid_value",
+        message: message.into(),
+    }])
+}
+
+/// `baseUrl` checked against the environment's origins, or the hosted page.
+fn page_url(
+    app: &AppState,
+    base: Option<&serde_json::Value>,
+    origins: &[String],
+) -> Result<reqwest::Url, ApiError> {
+    let Some(base) = base else {
+        let page = app
+            .public_url
+            .as_ref()
+            .map(|u| u.pay_page())
+            .ok_or_else(|| base_url_error("this server has no public URL; pass baseUrl"))?;
+        return reqwest::Url::parse(&page).map_err(|e| ApiError::internal(&e));
+    };
+    let text = base
+        .as_str()
+        .ok_or_else(|| base_url_error("must be a string"))?;
+    let url = reqwest::Url::parse(text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| base_url_error("must be an absolute http:// or https:// URL"))?;
+    if !crate::origin::is_allowed(&url.origin().ascii_serialization(), origins) {
+        return Err(base_url_error(
+            "its origin is not one of the environment's allowed origins (sluice env add-origin)",
+        ));
+    }
+    Ok(url)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v0/server/{environmentId}/payment-links",
+    tag = "server",
+    summary = "S5: create a payment flow and its payment link",
+    operation_id = "createPaymentLink",
+    params(crate::openapi::params::EnvironmentPath),
+    request_body(content = crate::openapi::schemas::CreatePaymentLinkRequest, content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        crate::openapi::responses::ServerErrors,
+        (status = 201, description = "The new payment flow (server view) and the link to pay it.", body = PaymentLink),
+        (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed).", body = crate::openapi::schemas::Error),
+    ),
+)]
+pub async fn create(
+    State(app): State<AppState>,
+    Path(environment): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<PaymentLink>), ApiError> {
+    let environment = parse_environment_id(&environment)?;
+    authorize(&app, &headers, environment, "flow.write").await?;
+    let now = app.clock.now();
+    let mut map = parse_object(&body, false)?;
+    let base = map.remove("baseUrl");
+    let env = app
+        .store
+        .environment(environment)
+        .await?
+        .ok_or_else(ApiError::flow_not_found)?;
+    let flow_result = parse_create(&map, FlowMode::Payment, environment, now);
+    let page = page_url(&app, base.as_ref(), &env.allowed_origins);
+    let (flow, mut url) = match (flow_result, page) {
+        (Ok(flow), Ok(url)) => (flow, url),
+        (Err(refusal), _) => return Err(refusal.into()),
+        (Ok(_), Err(e)) => return Err(e),
+    };
+    url.query_pairs_mut()
+        .append_pair("flow", &link_parameter(environment, flow.id));
+    app.store.insert_flow(&flow, None).await?;
+    tracing::info!(flow.id = %flow.id, env.id = %environment, "payment link created");
+    Ok((
+        StatusCode::CREATED,
+        Json(PaymentLink {
+            flow,
+            payment_url: url.into(),
+        }),
+    ))
+}

@@ -1,0 +1,109 @@
+//! S5 payment links on both backends: the hosted page by default, a merchant's `baseUrl` when
+//! its origin is allowed (its query kept), a refused one changing nothing, and the `flow`
+//! parameter that names the flow on the page.
+
+mod common;
+
+use common::*;
+use data_encoding::BASE64URL_NOPAD;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+both_backends!(payment_links_point_at_the_hosted_page_or_an_allowed_base_url);
+
+async fn link(app: &TestApp, extra: Value) -> Reply {
+    let mut body = flow_body();
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    app.server(Method::POST, "/payment-links", Some(&body))
+        .await
+}
+
+/// The `flow` parameter of a link, decoded.
+fn flow_parameter(url: &str) -> Value {
+    let url = reqwest::Url::parse(url).unwrap();
+    let (_, value) = url.query_pairs().find(|(k, _)| k == "flow").unwrap();
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(value.as_bytes()).unwrap()).unwrap()
+}
+
+async fn payment_links_point_at_the_hosted_page_or_an_allowed_base_url(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let hosted = link(&app, json!({})).await;
+    assert_eq!(hosted.status, 201, "{}", hosted.body);
+    let url = hosted.body["paymentUrl"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/pay?flow=", app.base)), "{url}");
+    let id = hosted.body["flow"]["id"].as_str().unwrap();
+    assert_eq!(hosted.body["flow"]["mode"], "payment");
+    assert_eq!(
+        flow_parameter(url),
+        json!({"environmentId": app.env_id.to_string(), "flowId": id})
+    );
+    let raw = url.split("flow=").nth(1).unwrap();
+    assert!(
+        !raw.contains('=') && !raw.contains("%3D"),
+        "base64url without padding: {url}"
+    );
+    assert_eq!(
+        app.stored_flow(id).await.execution_state.as_str(),
+        "initiated"
+    );
+
+    // The merchant's own page, on an allowed origin: its query is kept.
+    let own = link(
+        &app,
+        json!({"baseUrl": "https://shop.example.com/checkout?order=42"}),
+    )
+    .await;
+    assert_eq!(own.status, 201, "{}", own.body);
+    let url = reqwest::Url::parse(own.body["paymentUrl"].as_str().unwrap()).unwrap();
+    assert_eq!(url.path(), "/checkout");
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert_eq!(pairs[0], ("order".into(), "42".into()));
+    assert_eq!(
+        flow_parameter(url.as_str())["flowId"],
+        own.body["flow"]["id"]
+    );
+
+    // Refused: another origin, not a URL, not http(s). Nothing is created.
+    let before = app
+        .store
+        .list_flows(app.env_id, &Default::default(), START)
+        .await
+        .unwrap()
+        .len();
+    for bad in [
+        json!("https://evil.example.com/pay"),
+        json!("/pay"),
+        json!("ftp://shop.example.com/"),
+        json!(7),
+    ] {
+        let refused = link(&app, json!({"baseUrl": bad})).await;
+        let body = refused.assert_error(422, "validation_failed");
+        assert_eq!(body["payload"]["errors"][0]["field"], "baseUrl", "{body}");
+    }
+    let flow_refused = link(&app, json!({"amount": "-1"})).await;
+    flow_refused.assert_error(422, "validation_failed");
+    let after = app
+        .store
+        .list_flows(app.env_id, &Default::default(), START)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "a refused link creates no flow");
+
+    // Auth as S1: no token, or a token without flow.write.
+    let anonymous = app
+        .http
+        .post(format!(
+            "{}/api/v0/server/{}/payment-links",
+            app.base, app.env_id
+        ))
+        .json(&flow_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
