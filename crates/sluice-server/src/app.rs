@@ -150,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts()
         .0
         .merge(payer)
+        .merge(crate::pay_page::routes())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::envelope_bare_errors))
         .layer(axum::middleware::from_fn(ops::log_request))

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
 pub mod origin;
+pub mod pay_page;
 pub mod pricing;
 pub mod public_url;
 pub mod quoting;

@@ -9,7 +9,10 @@ use data_encoding::BASE64URL_NOPAD;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-both_backends!(payment_links_point_at_the_hosted_page_or_an_allowed_base_url);
+both_backends!(
+    payment_links_point_at_the_hosted_page_or_an_allowed_base_url,
+    the_hosted_page_is_served_with_its_assets_and_strict_headers,
+);
 
 async fn link(app: &TestApp, extra: Value) -> Reply {
     let mut body = flow_body();
@@ -106,4 +109,112 @@ async fn payment_links_point_at_the_hosted_page_or_an_allowed_base_url(backend: 
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn assert_secured(response: &reqwest::Response) {
+    let h = response.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+}
+
+/// `GET /pay` for a real link, its embedded assets, the QR endpoint, and readable 404 pages
+/// for links that name no flow of their environment.
+async fn the_hosted_page_is_served_with_its_assets_and_strict_headers(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let created = link(&app, json!({})).await;
+    let url = created.body["paymentUrl"].as_str().unwrap();
+    let page = app.http.get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_secured(&page);
+    let html = page.text().await.unwrap();
+    for name in [
+        "Pay with wallet",
+        "Pay to an address",
+        "Pay with Coinbase",
+        "Copy address",
+        "role=\"status\"",
+    ] {
+        assert!(html.contains(name), "{name}");
+    }
+    assert!(html.contains("src=\"pay/pay.js\""));
+    for (path, kind) in [
+        ("/pay/pay.js", "text/javascript"),
+        ("/pay/pay.css", "text/css"),
+    ] {
+        let asset = get(&app, path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(
+            asset.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert_secured(&asset);
+    }
+    let uri = "ethereum:0x9858EfFD232B4033E47d90003D41EC34EcaEda94@8453?value=1";
+    let qr = get(
+        &app,
+        &format!(
+            "/pay/qr.svg?data={}",
+            uri.replace(':', "%3A")
+                .replace('@', "%40")
+                .replace('?', "%3F")
+                .replace('=', "%3D")
+        ),
+    )
+    .await;
+    assert_eq!(qr.status(), 200);
+    assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+    assert!(qr.text().await.unwrap().contains("<svg"));
+    assert_eq!(
+        get(&app, "/pay/qr.svg?data=https%3A%2F%2Fevil.example")
+            .await
+            .status(),
+        400
+    );
+
+    // Unknown, foreign, malformed or missing: a page that says so, with status 404.
+    let (other_env, _) = app.other_environment().await;
+    let id = created.body["flow"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let foreign = sluice_server::http::payment_links::link_parameter(other_env, id);
+    let unknown = sluice_server::http::payment_links::link_parameter(
+        app.env_id,
+        sluice_domain::FlowId::new_random(),
+    );
+    for query in [
+        format!("?flow={foreign}"),
+        format!("?flow={unknown}"),
+        "?flow=not-base64!".into(),
+        String::new(),
+    ] {
+        let page = get(&app, &format!("/pay{query}")).await;
+        assert_eq!(page.status(), 404, "{query}");
+        assert_secured(&page);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Payment not found"), "{query}: {html}");
+        assert!(
+            !html.contains("pay.js"),
+            "the not-found page runs no script"
+        );
+    }
 }

@@ -1,0 +1,267 @@
+// Sluice's hosted checkout. It uses only the public payer routes (P1–P8), keeps the session
+// token in this closure (never in the URL, storage or logs), and can run on a merchant's own
+// page: the API root is taken from this script's own address.
+"use strict";
+(() => {
+  const script = document.currentScript;
+  const root = new URL(script.src).href.replace(/\/pay\/pay\.js(\?.*)?$/, "");
+  const api = `${root}/api/v0`;
+  const $ = (id) => document.getElementById(id);
+  const NATIVE = "0x0000000000000000000000000000000000000000";
+  const FINAL = { failed: "Payment failed", expired: "Payment expired", cancelled: "Payment cancelled" };
+
+  let flowPath = null;
+  let session = null; // the live session token, in memory only
+  let flow = null;
+  let busy = false;
+  const wallets = [];
+
+  function say(text) { $("status").textContent = text; }
+
+  function readLink() {
+    const param = new URLSearchParams(location.search).get("flow");
+    if (!param) return null;
+    try {
+      const json = atob(param.replace(/-/g, "+").replace(/_/g, "/"));
+      const { environmentId, flowId } = JSON.parse(json);
+      if (!/^[0-9a-f-]{36}$/.test(environmentId) || !/^[0-9a-f-]{36}$/.test(flowId)) return null;
+      return `${api}/sdk/${environmentId}/flow/${flowId}`;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function call(method, suffix, body) {
+    const headers = { "content-type": "application/json" };
+    if (session) headers["x-dynamic-flow-session-token"] = session;
+    const answer = await fetch(flowPath + suffix, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit", referrerPolicy: "no-referrer",
+    });
+    const json = await answer.json().catch(() => ({}));
+    if (!answer.ok) {
+      const error = new Error(json.error || `The server answered ${answer.status}.`);
+      error.code = json.code;
+      throw error;
+    }
+    return json;
+  }
+
+  function units(value, decimals) {
+    const digits = BigInt(value).toString().padStart(decimals + 1, "0");
+    const whole = digits.slice(0, digits.length - decimals);
+    const fraction = digits.slice(digits.length - decimals).replace(/0+$/, "");
+    return fraction ? `${whole}.${fraction}` : whole;
+  }
+
+  function settlement() {
+    const all = (flow.settlementConfig && flow.settlementConfig.settlements) || [];
+    return all.find((s) => /^\d+$/.test(s.chainId)) || all[0];
+  }
+
+  // --- state shown on the page ------------------------------------------------------------
+
+  function showState() {
+    const state = flow.executionState;
+    if (flow.settlementState === "completed") {
+      say("Payment complete. Thank you!");
+      finish();
+    } else if (FINAL[state]) {
+      const reason = flow.failure ? ` ${flow.failure.message}` : "";
+      say(`${FINAL[state]}.${reason}`);
+      finish();
+    } else if (state === "source_detected") {
+      say("Payment detected; waiting for the network to confirm it…");
+    } else if (state === "broadcasted") {
+      say("Payment sent; waiting for it to arrive…");
+    }
+  }
+
+  function finish() {
+    $("methods").hidden = true;
+    $("expiry").hidden = true;
+    const back = flow.uiConfig && flow.uiConfig.returnUrl;
+    if (back && /^https?:\/\//.test(back)) {
+      $("return-link").href = back;
+      $("return").hidden = false;
+      if (flow.settlementState === "completed") setTimeout(() => location.assign(back), 4000);
+    }
+    stopWatching();
+  }
+
+  let watcher = null;
+  function watch() {
+    if (watcher) return;
+    watcher = setInterval(async () => {
+      try {
+        flow = await call("GET", "");
+        showState();
+      } catch (_) { /* a missed poll is retried on the next tick */ }
+    }, 2000);
+  }
+  function stopWatching() { if (watcher) clearInterval(watcher); watcher = null; }
+
+  function countdown() {
+    const left = Math.max(0, Math.floor((Date.parse(flow.expiresAt) - Date.now()) / 1000));
+    const text = `${Math.floor(left / 60)} min ${String(left % 60).padStart(2, "0")} s`;
+    $("countdown").textContent = text;
+    $("countdown").dateTime = `PT${left}S`;
+    if (left === 0 && ["initiated", "source_attached", "quoted", "signing"].includes(flow.executionState)) {
+      flow.executionState = "expired";
+      showState();
+    }
+  }
+
+  // --- ways to pay ------------------------------------------------------------------------
+
+  async function payToAddress() {
+    const options = (await call("GET", "/sourceTokenOptions?sourceType=deposit_address")).sourceTokenOptions;
+    const chain = options[0];
+    const token = chain.tokens[0];
+    const attached = await call("POST", "/source", { sourceType: "deposit_address", fromChainId: chain.chainId, fromChainName: chain.chainName });
+    session = attached.sessionToken;
+    flow = await call("POST", "/quote", { fromChainId: chain.chainId, fromTokenAddress: token.address });
+    const amount = flow.quote.toAmount;
+    const address = flow.depositAddress;
+    $("deposit-amount").textContent = `${units(amount, token.decimals)} ${token.symbol}`;
+    $("deposit-chain").textContent = `${chain.chainName} (chain ${chain.chainId})`;
+    $("deposit-address").textContent = address;
+    const uri = token.address.toLowerCase() === NATIVE
+      ? `ethereum:${address}@${chain.chainId}?value=${amount}`
+      : `ethereum:${token.address}@${chain.chainId}/transfer?address=${address}&uint256=${amount}`;
+    $("deposit-qr").src = `${root}/pay/qr.svg?data=${encodeURIComponent(uri)}`;
+    $("methods").hidden = true;
+    $("deposit").hidden = false;
+    say("Waiting for your payment…");
+    watch();
+  }
+
+  async function payWithWallet() {
+    const provider = wallets[0];
+    const target = settlement();
+    const [from] = await provider.request({ method: "eth_requestAccounts" });
+    const chainHex = `0x${BigInt(target.chainId).toString(16)}`;
+    const current = await provider.request({ method: "eth_chainId" });
+    if (BigInt(current) !== BigInt(target.chainId)) {
+      await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: chainHex }] });
+    }
+    const attached = await call("POST", "/source", { sourceType: "wallet", fromAddress: from, fromChainId: target.chainId, fromChainName: target.chainName });
+    session = attached.sessionToken;
+    const choice = { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress };
+    say("Preparing the transaction…");
+    let prepared;
+    for (let attempt = 0; ; attempt++) {
+      flow = await call("POST", "/quote", choice);
+      try {
+        prepared = await call("POST", "/prepare", { assertBalanceForGasCost: true, assertBalanceForTransferAmount: true });
+        break;
+      } catch (e) {
+        if (e.code !== "quote_expired" || attempt > 2) throw e; // an expired quote is renewed
+      }
+    }
+    const tx = prepared.quote.signingPayload.evmTransaction;
+    say("Confirm the payment in your wallet…");
+    const request = { from, to: tx.to, value: tx.value, data: tx.data };
+    if (tx.gasLimit) request.gas = tx.gasLimit;
+    const hash = await provider.request({ method: "eth_sendTransaction", params: [request] });
+    flow = await call("POST", "/broadcast", { txHash: hash });
+    $("methods").hidden = true;
+    showState();
+    watch();
+  }
+
+  async function payWithExchange() {
+    const target = settlement();
+    const attached = await call("POST", "/source", { sourceType: "exchange", exchangeProvider: "coinbase" });
+    session = attached.sessionToken;
+    flow = await call("POST", "/quote", { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress });
+    const url = flow.exchangeSource && flow.exchangeSource.metadata && flow.exchangeSource.metadata.url;
+    window.open(url, "_blank", "noopener");
+    flow = await call("POST", "/broadcast", {});
+    $("methods").hidden = true;
+    say("Finish your purchase on Coinbase; this page updates when the funds arrive.");
+    watch();
+  }
+
+  function explain(e) {
+    if (e && (e.code === 4001 || e.code === "ACTION_REJECTED")) {
+      return "The wallet request was rejected. You can try again.";
+    }
+    return `Something went wrong: ${(e && e.message) || e}. You can try again.`;
+  }
+
+  function bind(id, action) {
+    $(id).addEventListener("click", async () => {
+      if (busy) return;
+      busy = true;
+      document.querySelectorAll("#methods button").forEach((b) => { b.disabled = true; });
+      try {
+        await action();
+      } catch (e) {
+        say(explain(e));
+      } finally {
+        busy = false;
+        document.querySelectorAll("#methods button").forEach((b) => { b.disabled = false; });
+      }
+    });
+  }
+
+  function discoverWallets() {
+    window.addEventListener("eip6963:announceProvider", (event) => {
+      const provider = event.detail && event.detail.provider;
+      if (provider && !wallets.includes(provider)) wallets.push(provider);
+      $("method-wallet").hidden = false;
+      $("no-methods").hidden = true;
+    });
+    window.dispatchEvent(new Event("eip6963:requestProvider"));
+    if (!wallets.length && window.ethereum) wallets.push(window.ethereum);
+    if (wallets.length) $("method-wallet").hidden = false;
+  }
+
+  async function start() {
+    flowPath = readLink();
+    if (!flowPath) {
+      $("loading").textContent = "This payment link is not valid.";
+      return;
+    }
+    try {
+      flow = await call("GET", "");
+    } catch (e) {
+      $("loading").textContent = e.code === "flow_not_found" ? "Payment not found." : explain(e);
+      return;
+    }
+    $("loading").hidden = true;
+    $("amount").textContent = `${flow.amount} ${flow.currency}`;
+    $("reference").textContent = flow.id;
+    $("summary").hidden = false;
+    countdown();
+    setInterval(countdown, 1000);
+    if (["initiated", "source_attached", "quoted", "signing"].includes(flow.executionState)) {
+      $("methods").hidden = false;
+      discoverWallets();
+      const [options, exchanges] = await Promise.all([
+        call("GET", "/sourceTokenOptions?sourceType=deposit_address").catch(() => ({ sourceTokenOptions: [] })),
+        call("GET", "/exchanges").catch(() => ({ exchanges: [] })),
+      ]);
+      $("method-address").hidden = !options.sourceTokenOptions.length;
+      $("method-exchange").hidden = !exchanges.exchanges.some((x) => x.key === "coinbase");
+      const none = [...document.querySelectorAll(".methods li")].every((li) => li.hidden);
+      $("no-methods").hidden = !none;
+    }
+    showState();
+    if (flow.executionState === "broadcasted" || flow.executionState === "source_detected") watch();
+  }
+
+  bind("pay-wallet", payWithWallet);
+  bind("pay-address", payToAddress);
+  bind("pay-exchange", payWithExchange);
+  $("copy-address").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($("deposit-address").textContent);
+      say("Address copied.");
+    } catch (_) {
+      say("Copy the address by selecting it.");
+    }
+  });
+  start();
+})();

@@ -1,0 +1,139 @@
+//! The hosted payment page (`GET /pay?flow=…`) and its assets, all embedded in the binary: no
+//! CDN, no third-party request, works offline. The page talks to the payer routes only. A link
+//! whose `flow` parameter is missing, malformed, or names a flow its environment does not have
+//! gets a readable "not found" page (404), never a blank one.
+//!
+//! Every answer carries a strict Content-Security-Policy (`default-src 'self'`; no inline
+//! script or style), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and, by
+//! default, no framing (`frame-ancestors 'none'`).
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::http::payment_links::parse_link_parameter;
+
+const INDEX: &str = include_str!("../assets/pay/index.html");
+const SCRIPT: &str = include_str!("../assets/pay/pay.js");
+const STYLE: &str = include_str!("../assets/pay/pay.css");
+/// The longest payment URI the QR endpoint encodes (an EIP-681 ERC-20 request is ~200).
+const QR_MAX: usize = 512;
+
+const CSP: &str = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
+                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/pay", get(page))
+        .route(
+            "/pay/pay.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/pay/pay.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
+        )
+        .route("/pay/qr.svg", get(qr))
+}
+
+fn secured(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    let set = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    secured(StatusCode::OK, content_type, body.to_owned())
+}
+
+fn not_found(message: &str) -> Response {
+    let body = INDEX
+        .replace("<title>Pay</title>", "<title>Payment not found</title>")
+        .replace(
+            "<p id=\"loading\">Loading the payment…</p>",
+            &format!("<p id=\"loading\">{message}</p>"),
+        )
+        .replace("<script src=\"pay.js\" defer></script>\n", "");
+    secured(StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    flow: Option<String>,
+}
+
+async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Response {
+    let Some((env, id)) = query.flow.as_deref().and_then(parse_link_parameter) else {
+        return not_found(
+            "Payment not found: this payment link is not valid. Ask the merchant for a new one.",
+        );
+    };
+    match app.store.flow(env, id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return not_found(
+                "Payment not found. Check the link, or ask the merchant for a new one.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "payment page: the flow could not be read");
+            return secured(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain; charset=utf-8",
+                "Try again in a moment.".into(),
+            );
+        }
+    }
+    // Relative asset paths resolve against /pay, so the page works under a path prefix.
+    let body = INDEX
+        .replace("href=\"pay.css\"", "href=\"pay/pay.css\"")
+        .replace("src=\"pay.js\"", "src=\"pay/pay.js\"");
+    secured(StatusCode::OK, "text/html; charset=utf-8", body)
+}
+
+#[derive(Deserialize)]
+struct QrQuery {
+    data: String,
+}
+
+/// A QR code of a payment URI, as SVG. Only payment URIs (EIP-681 `ethereum:`, BIP-21
+/// `bitcoin:`) are encoded, so this is no general-purpose QR service.
+async fn qr(Query(query): Query<QrQuery>) -> Response {
+    let data = query.data;
+    let payment_uri = data.starts_with("ethereum:") || data.starts_with("bitcoin:");
+    if !payment_uri || data.len() > QR_MAX {
+        return secured(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            "not a payment URI".into(),
+        );
+    }
+    let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
+        return secured(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            "too long for a QR code".into(),
+        );
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    secured(StatusCode::OK, "image/svg+xml", svg)
+}
