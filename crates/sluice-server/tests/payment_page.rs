@@ -1,0 +1,164 @@
+//! The hosted payment page in a real browser: Debian's Chromium driven by playwright-core
+//! (`tools/browser/pay.mjs`), against a real Sluice and a real anvil. A payer with an injected
+//! EIP-6963 wallet pays natively (after rejecting the first request, then trying again) and
+//! in the test ERC-20; a deposit-address payment sent by the test completes on the page; an
+//! expired flow says so. axe-core finds no serious or critical violation in any state, and
+//! every state is photographed at 360 and 1280 px into `target/payment-page-screenshots/`.
+//!
+//! Without Chromium or the npm tools the test says so and passes, unless
+//! `SLUICE_REQUIRE_BROWSER=1` (CI), which makes it fail.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::deposit_world::DepositWorld;
+use common::evm::{MERCHANT, NATIVE, PAYER};
+use common::*;
+use serde_json::{Value, json};
+use sluice_server::workers::Step;
+use sluice_server::workers::deposits::DepositWatcher;
+use sluice_server::workers::tracker::SettlementTracker;
+use tokio_util::sync::CancellationToken;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the browser tools are here; without them, a loud skip (or a failure in CI).
+fn browser_ready() -> bool {
+    let chromium = std::env::var("SLUICE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let tools = repo().join("tools/browser/node_modules/playwright-core");
+    let ready = std::path::Path::new(&chromium).exists() && tools.exists();
+    if !ready {
+        if std::env::var("SLUICE_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true") {
+            panic!("the browser tests are required (SLUICE_REQUIRE_BROWSER) but {chromium} or {} is missing; run scripts/test.sh", tools.display());
+        }
+        let _ = writeln!(std::io::stderr(), "\n*** Browser tests did NOT run: no {chromium} or no tools/browser/node_modules. Run scripts/test.sh. ***\n");
+    }
+    ready
+}
+
+/// What the payer's chain and Sluice's workers do while the browser pays: a block every
+/// 250 ms, the tracker and the deposit watcher stepped to idle after each.
+fn run_chain_and_workers(w: &DepositWorld, stop: CancellationToken) {
+    let tracker = Arc::new(SettlementTracker::new(w.app.state.clone()));
+    let watcher = Arc::new(DepositWatcher::new(w.app.state.clone()));
+    let rpc = sluice_chain::EvmRpc::new(&w.chain.url, Duration::from_secs(5));
+    tokio::spawn(async move {
+        while !stop.is_cancelled() {
+            let _ = rpc.call("anvil_mine", json!(["0x1"])).await;
+            while let Ok(Step::Worked(_)) = tracker.run_once().await {}
+            while let Ok(Step::Worked(_)) = watcher.run_once().await {}
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+}
+
+/// A payment link for 25 USD settling in `token` on the anvil chain.
+async fn payment_link(w: &DepositWorld, token: &str, extra: Value) -> (String, String) {
+    let (symbol, decimals) = if token == NATIVE { ("ETH", 18) } else { ("USDC", 6) };
+    let mut body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
+        "uiConfig": {"returnUrl": "https://shop.example.com/thanks"},
+        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": token, "symbol": symbol, "tokenDecimals": decimals}]},
+        "destinationConfig": {"destinations": [{"chainName": "EVM", "type": "address", "identifier": MERCHANT}]}});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let created = w.app.server(reqwest::Method::POST, "/payment-links", Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    (
+        created.body["flow"]["id"].as_str().unwrap().to_owned(),
+        created.body["paymentUrl"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Runs one scenario in the browser; returns its events once it has finished.
+async fn browse(w: &DepositWorld, scenario: &str, name: &str, url: &str, reject_first: bool) -> tokio::process::Child {
+    let config = json!({
+        "url": url, "scenario": scenario, "name": name, "rejectFirst": reject_first,
+        "rpcUrl": w.chain.url, "account": PAYER, "chainId": 31337,
+        "shots": repo().join("target/payment-page-screenshots"),
+    });
+    tokio::process::Command::new("node")
+        .arg(repo().join("tools/browser/pay.mjs"))
+        .arg(config.to_string())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs")
+}
+
+async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the browser scenario finishes")
+        .unwrap();
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(out.status.success(), "{name}: {events:#?}");
+    for state in events.iter().filter(|e| e["event"] == "state") {
+        assert_eq!(state["violations"], json!([]), "{name}: accessibility in state {}", state["name"]);
+    }
+    assert!(!events.iter().any(|e| e["event"] == "pageerror"), "{name}: {events:#?}");
+    events
+}
+
+fn final_status(events: &[Value]) -> String {
+    events.last().unwrap()["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
+    if !browser_ready() {
+        return;
+    }
+    let Some(w) = DepositWorld::start(Backend::Sqlite).await else {
+        return;
+    };
+    // The page counts down in real time: the server's clock starts at the real now.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    w.app.clock.advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    let stop = CancellationToken::new();
+    run_chain_and_workers(&w, stop.clone());
+
+    // Natively, after rejecting the wallet's first request and trying again.
+    let (_, url) = payment_link(&w, NATIVE, json!({})).await;
+    let events = finished(browse(&w, "wallet", "wallet-native", &url, true).await, "wallet-native").await;
+    let rejected = events.iter().find(|e| e["name"] == "rejected").expect("a rejected state");
+    assert!(rejected["status"].as_str().unwrap().contains("rejected. You can try again"));
+    assert!(final_status(&events).contains("Payment complete"));
+
+    // In the test ERC-20.
+    let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
+    let events = finished(browse(&w, "wallet", "wallet-erc20", &url, false).await, "wallet-erc20").await;
+    assert!(final_status(&events).contains("Payment complete"));
+    assert_eq!(w.app.stored_flow(&flow).await.settlement_state.as_str(), "completed");
+
+    // To a deposit address: the test sends the funds once the page shows the address.
+    let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
+    let browser = browse(&w, "deposit", "deposit", &url, false).await;
+    let address = loop {
+        if let Some(address) = w.app.stored_flow(&flow).await.deposit_address {
+            break address;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    w.send_usdc(&address, 25_000_000).await;
+    let events = finished(browser, "deposit").await;
+    let shown = events.iter().find(|e| e["event"] == "deposit").unwrap();
+    assert_eq!(shown["address"], address.as_str());
+    assert!(final_status(&events).contains("Payment complete"));
+
+    // Expired before anyone paid.
+    let (_, url) = payment_link(&w, &w.usdc, json!({"expiresIn": 60})).await;
+    w.app.clock.advance_seconds(61);
+    let events = finished(browse(&w, "expired", "expired", &url, false).await, "expired").await;
+    assert!(final_status(&events).contains("Payment expired"));
+    stop.cancel();
+}

@@ -1,0 +1,132 @@
+// Drives the hosted payment page in Debian's Chromium for the browser tests
+// (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
+//   {url, scenario: "wallet" | "deposit" | "expired", rpcUrl, account, chainId, rejectFirst,
+//    shots, name}
+// The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
+// its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
+// Prints one JSON line per event ({"event": "state", ...}) and a last {"event": "done"}; exits
+// non-zero on a timeout or an error. Screenshots of every state at 360 and 1280 px go to
+// `shots`; axe-core's serious and critical violations are reported per state.
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const config = JSON.parse(process.argv[2]);
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const emit = (event) => console.log(JSON.stringify(event));
+mkdirSync(config.shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.SLUICE_CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+  let rejectNext = Boolean(config.rejectFirst);
+  await context.exposeFunction("__sluiceTestWallet", async (method, params) => {
+    switch (method) {
+      case "eth_requestAccounts":
+      case "eth_accounts":
+        return { result: [config.account] };
+      case "eth_chainId":
+        return { result: `0x${Number(config.chainId).toString(16)}` };
+      case "wallet_switchEthereumChain":
+        return BigInt(params[0].chainId) === BigInt(config.chainId)
+          ? { result: null }
+          : { error: { code: 4902, message: "Unrecognized chain" } };
+      case "eth_sendTransaction":
+        if (rejectNext) {
+          rejectNext = false;
+          return { error: { code: 4001, message: "User rejected the request." } };
+        }
+        params[0].from = config.account;
+    }
+    const answer = await fetch(config.rpcUrl, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    }).then((r) => r.json());
+    return answer.error ? { error: answer.error } : { result: answer.result };
+  });
+  await context.addInitScript(() => {
+    const provider = {
+      async request({ method, params }) {
+        const answer = await window.__sluiceTestWallet(method, params || []);
+        if (answer.error) {
+          const error = new Error(answer.error.message);
+          error.code = answer.error.code;
+          throw error;
+        }
+        return answer.result;
+      },
+      on() {}, removeListener() {},
+    };
+    const info = { uuid: "0b6f7c1e-3f2d-4a57-9a43-6f8f0c1b2d3e", name: "Sluice test wallet", rdns: "dev.sluice.testwallet",
+      icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E" };
+    const announce = () => window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+    window.addEventListener("eip6963:requestProvider", announce);
+    announce();
+  });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => emit({ event: "pageerror", message: String(e) }));
+  const status = page.getByRole("status");
+
+  async function state(name) {
+    await page.evaluate(`${axeSource}\n;0`);
+    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+    const serious = result.violations.filter((v) => ["serious", "critical"].includes(v.impact))
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+    const shots = [];
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      const path = `${config.shots}/${config.name}-${name}-${width}.png`;
+      await page.screenshot({ path, fullPage: true });
+      shots.push(path);
+    }
+    await page.setViewportSize({ width: 360, height: 800 });
+    const text = (await status.textContent()) || "";
+    emit({ event: "state", name, status: text, violations: serious, shots });
+  }
+
+  async function until(text, timeout = 60000) {
+    await status.filter({ hasText: text }).waitFor({ timeout });
+  }
+
+  await page.goto(config.url);
+  if (config.scenario === "expired") {
+    await until("Payment expired");
+    await state("expired");
+  } else if (config.scenario === "wallet") {
+    const pay = page.getByRole("button", { name: "Pay with wallet" });
+    await pay.waitFor();
+    await state("choose");
+    await pay.click();
+    if (config.rejectFirst) {
+      await until("rejected");
+      await state("rejected");
+      await pay.click();
+    }
+    await until("Payment sent", 30000).catch(() => {});
+    await until("Payment complete");
+    await state("complete");
+  } else if (config.scenario === "deposit") {
+    const pay = page.getByRole("button", { name: "Pay to an address" });
+    await pay.waitFor();
+    await pay.click();
+    await page.locator("#deposit-address").filter({ hasText: /^0x/ }).waitFor();
+    await page.locator("#deposit-qr").evaluate((img) => img.decode());
+    emit({ event: "deposit", address: await page.locator("#deposit-address").textContent() });
+    await state("deposit");
+    await until("Payment complete");
+    await state("complete");
+  }
+  emit({ event: "done", status: (await status.textContent()) || "" });
+} catch (e) {
+  failed = true;
+  emit({ event: "error", message: String(e && e.stack || e) });
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
