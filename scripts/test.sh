@@ -7,7 +7,8 @@
 # PostgreSQL tests use SLUICE_TEST_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); without a reachable server, or without anvil,
 # those tests pass without running and say so, unless SLUICE_REQUIRE_POSTGRES=1 or
-# SLUICE_REQUIRE_ANVIL=1 (as CI sets them).
+# SLUICE_REQUIRE_ANVIL=1 (as CI sets them); likewise the browser tests without Chromium
+# (SLUICE_REQUIRE_BROWSER=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,22 @@ if [ ! -x "$anvil" ]; then
   else
     echo "npm not found: the EVM chain tests will not run" >&2
   fi
+fi
+
+# The payment page's browser tests: Debian's Chromium (installed with apt-get when missing and
+# this runs as root) driven by playwright-core, with axe-core (npm, into tools/browser).
+if [ ! -x "${SLUICE_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium for the browser tests (apt-get install chromium)"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "No Chromium at /usr/bin/chromium: the browser tests will not run (apt-get install chromium)" >&2
+  fi
+fi
+if [ ! -d tools/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
+  echo "Installing the browser test tools into tools/browser (npm ci)"
+  npm ci --prefix tools/browser --no-audit --no-fund --ignore-scripts
 fi
 
 cargo nextest run --workspace "$@"

@@ -35,6 +35,8 @@ pub struct Config {
     pub deposits: crate::workers::deposits::DepositWatchConfig,
     #[serde(default)]
     pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
+    #[serde(default)]
+    pub payment_page: crate::pay_page::PaymentPageConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,6 +336,7 @@ impl Config {
         crate::webhooks::parse_schedule(&self.webhooks.retry_schedule.join(","))
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         self.rate_limit.validate()?;
+        self.payment_page.validate()?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }

@@ -4,8 +4,9 @@
 //! gets a readable "not found" page (404), never a blank one.
 //!
 //! Every answer carries a strict Content-Security-Policy (`default-src 'self'`; no inline
-//! script or style), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and, by
-//! default, no framing (`frame-ancestors 'none'`).
+//! script or style), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and no
+//! framing (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) unless the configuration lists
+//! the origins that may frame it (`[payment_page] frame_ancestors`).
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -24,31 +25,56 @@ const STYLE: &str = include_str!("../assets/pay/pay.css");
 const QR_MAX: usize = 512;
 
 const CSP: &str = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
-                   connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+                   connect-src 'self'; base-uri 'none'; form-action 'none'";
+
+/// `[payment_page]` in the configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentPageConfig {
+    /// Origins allowed to show the page in a frame; empty (the default): none.
+    pub frame_ancestors: Vec<String>,
+}
+
+impl PaymentPageConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        for origin in &self.frame_ancestors {
+            crate::origin::validate_entry(origin)
+                .map_err(|e| format!("payment_page.frame_ancestors: {e}"))?;
+        }
+        Ok(())
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/pay", get(page))
-        .route(
-            "/pay/pay.js",
-            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
-        )
-        .route(
-            "/pay/pay.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
-        )
+        .route("/pay/pay.js", get(script))
+        .route("/pay/pay.css", get(style))
         .route("/pay/qr.svg", get(qr))
 }
 
-fn secured(status: StatusCode, content_type: &'static str, body: String) -> Response {
+fn secured(
+    app: &AppState,
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
+    let ancestors = &app.config.payment_page.frame_ancestors;
+    let framing = if ancestors.is_empty() {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        "'none'".to_owned()
+    } else {
+        ancestors.join(" ")
+    };
+    if let Ok(policy) = HeaderValue::from_str(&format!("{CSP}; frame-ancestors {framing}")) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     let set = [
         (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-cache"),
     ];
     for (name, value) in set {
@@ -57,11 +83,25 @@ fn secured(status: StatusCode, content_type: &'static str, body: String) -> Resp
     response
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    secured(StatusCode::OK, content_type, body.to_owned())
+async fn script(State(app): State<AppState>) -> Response {
+    secured(
+        &app,
+        StatusCode::OK,
+        "text/javascript; charset=utf-8",
+        SCRIPT.to_owned(),
+    )
 }
 
-fn not_found(message: &str) -> Response {
+async fn style(State(app): State<AppState>) -> Response {
+    secured(
+        &app,
+        StatusCode::OK,
+        "text/css; charset=utf-8",
+        STYLE.to_owned(),
+    )
+}
+
+fn not_found(app: &AppState, message: &str) -> Response {
     let body = INDEX
         .replace("<title>Pay</title>", "<title>Payment not found</title>")
         .replace(
@@ -69,7 +109,7 @@ fn not_found(message: &str) -> Response {
             &format!("<p id=\"loading\">{message}</p>"),
         )
         .replace("<script src=\"pay.js\" defer></script>\n", "");
-    secured(StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
+    secured(app, StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
 }
 
 #[derive(Deserialize)]
@@ -80,6 +120,7 @@ struct PageQuery {
 async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Response {
     let Some((env, id)) = query.flow.as_deref().and_then(parse_link_parameter) else {
         return not_found(
+            &app,
             "Payment not found: this payment link is not valid. Ask the merchant for a new one.",
         );
     };
@@ -87,12 +128,14 @@ async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Re
         Ok(Some(_)) => {}
         Ok(None) => {
             return not_found(
+                &app,
                 "Payment not found. Check the link, or ask the merchant for a new one.",
             );
         }
         Err(e) => {
             tracing::error!(error = %e, "payment page: the flow could not be read");
             return secured(
+                &app,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "text/plain; charset=utf-8",
                 "Try again in a moment.".into(),
@@ -103,7 +146,7 @@ async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Re
     let body = INDEX
         .replace("href=\"pay.css\"", "href=\"pay/pay.css\"")
         .replace("src=\"pay.js\"", "src=\"pay/pay.js\"");
-    secured(StatusCode::OK, "text/html; charset=utf-8", body)
+    secured(&app, StatusCode::OK, "text/html; charset=utf-8", body)
 }
 
 #[derive(Deserialize)]
@@ -113,11 +156,12 @@ struct QrQuery {
 
 /// A QR code of a payment URI, as SVG. Only payment URIs (EIP-681 `ethereum:`, BIP-21
 /// `bitcoin:`) are encoded, so this is no general-purpose QR service.
-async fn qr(Query(query): Query<QrQuery>) -> Response {
+async fn qr(State(app): State<AppState>, Query(query): Query<QrQuery>) -> Response {
     let data = query.data;
     let payment_uri = data.starts_with("ethereum:") || data.starts_with("bitcoin:");
     if !payment_uri || data.len() > QR_MAX {
         return secured(
+            &app,
             StatusCode::BAD_REQUEST,
             "text/plain; charset=utf-8",
             "not a payment URI".into(),
@@ -125,6 +169,7 @@ async fn qr(Query(query): Query<QrQuery>) -> Response {
     }
     let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
         return secured(
+            &app,
             StatusCode::BAD_REQUEST,
             "text/plain; charset=utf-8",
             "too long for a QR code".into(),
@@ -135,5 +180,5 @@ async fn qr(Query(query): Query<QrQuery>) -> Response {
         .min_dimensions(240, 240)
         .quiet_zone(true)
         .build();
-    secured(StatusCode::OK, "image/svg+xml", svg)
+    secured(&app, StatusCode::OK, "image/svg+xml", svg)
 }

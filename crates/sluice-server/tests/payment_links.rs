@@ -218,3 +218,52 @@ async fn the_hosted_page_is_served_with_its_assets_and_strict_headers(backend: B
         );
     }
 }
+
+/// The page's own origin may call the payer routes of any environment; other origins still
+/// need to be allowed. Framing is refused unless `[payment_page] frame_ancestors` lists the
+/// framing origins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_origin_is_allowed_and_framing_is_opt_in() {
+    let mut config = sluice_server::config::Config::parse(
+        "[payment_page]\nframe_ancestors = [\"https://shop.example.com\"]\n",
+    )
+    .unwrap();
+    config.rate_limit.enabled = false;
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, config).await else {
+        return;
+    };
+    let flow = app.create_flow().await;
+    let url = format!("{}/api/v0/sdk/{}/flow/{flow}", app.base, app.env_id);
+    // TestApp's environment allows http://localhost:* and the shop; the page is on 127.0.0.1.
+    let own = app
+        .http
+        .get(&url)
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    let other = app
+        .http
+        .get(&url)
+        .header("origin", "http://127.0.0.2:1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+
+    let page = get(&app, "/pay/pay.css").await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.ends_with("frame-ancestors https://shop.example.com"),
+        "{csp}"
+    );
+    assert!(page.headers().get("x-frame-options").is_none());
+    assert!(
+        sluice_server::config::Config::parse("[payment_page]\nframe_ancestors = [\"shop\"]\n")
+            .is_err()
+    );
+}

@@ -35,9 +35,15 @@ fn browser_ready() -> bool {
     let ready = std::path::Path::new(&chromium).exists() && tools.exists();
     if !ready {
         if std::env::var("SLUICE_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true") {
-            panic!("the browser tests are required (SLUICE_REQUIRE_BROWSER) but {chromium} or {} is missing; run scripts/test.sh", tools.display());
+            panic!(
+                "the browser tests are required (SLUICE_REQUIRE_BROWSER) but {chromium} or {} is missing; run scripts/test.sh",
+                tools.display()
+            );
         }
-        let _ = writeln!(std::io::stderr(), "\n*** Browser tests did NOT run: no {chromium} or no tools/browser/node_modules. Run scripts/test.sh. ***\n");
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** Browser tests did NOT run: no {chromium} or no tools/browser/node_modules. Run scripts/test.sh. ***\n"
+        );
     }
     ready
 }
@@ -60,7 +66,11 @@ fn run_chain_and_workers(w: &DepositWorld, stop: CancellationToken) {
 
 /// A payment link for 25 USD settling in `token` on the anvil chain.
 async fn payment_link(w: &DepositWorld, token: &str, extra: Value) -> (String, String) {
-    let (symbol, decimals) = if token == NATIVE { ("ETH", 18) } else { ("USDC", 6) };
+    let (symbol, decimals) = if token == NATIVE {
+        ("ETH", 18)
+    } else {
+        ("USDC", 6)
+    };
     let mut body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
         "uiConfig": {"returnUrl": "https://shop.example.com/thanks"},
         "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "EVM", "chainId": "31337", "tokenAddress": token, "symbol": symbol, "tokenDecimals": decimals}]},
@@ -68,7 +78,10 @@ async fn payment_link(w: &DepositWorld, token: &str, extra: Value) -> (String, S
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let created = w.app.server(reqwest::Method::POST, "/payment-links", Some(&body)).await;
+    let created = w
+        .app
+        .server(reqwest::Method::POST, "/payment-links", Some(&body))
+        .await;
     assert_eq!(created.status, 201, "{}", created.body);
     (
         created.body["flow"]["id"].as_str().unwrap().to_owned(),
@@ -77,7 +90,13 @@ async fn payment_link(w: &DepositWorld, token: &str, extra: Value) -> (String, S
 }
 
 /// Runs one scenario in the browser; returns its events once it has finished.
-async fn browse(w: &DepositWorld, scenario: &str, name: &str, url: &str, reject_first: bool) -> tokio::process::Child {
+async fn browse(
+    w: &DepositWorld,
+    scenario: &str,
+    name: &str,
+    url: &str,
+    reject_first: bool,
+) -> tokio::process::Child {
     let config = json!({
         "url": url, "scenario": scenario, "name": name, "rejectFirst": reject_first,
         "rpcUrl": w.chain.url, "account": PAYER, "chainId": 31337,
@@ -103,14 +122,25 @@ async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
         .collect();
     assert!(out.status.success(), "{name}: {events:#?}");
     for state in events.iter().filter(|e| e["event"] == "state") {
-        assert_eq!(state["violations"], json!([]), "{name}: accessibility in state {}", state["name"]);
+        assert_eq!(
+            state["violations"],
+            json!([]),
+            "{name}: accessibility in state {}",
+            state["name"]
+        );
     }
-    assert!(!events.iter().any(|e| e["event"] == "pageerror"), "{name}: {events:#?}");
+    assert!(
+        !events.iter().any(|e| e["event"] == "pageerror"),
+        "{name}: {events:#?}"
+    );
     events
 }
 
 fn final_status(events: &[Value]) -> String {
-    events.last().unwrap()["status"].as_str().unwrap().to_owned()
+    events.last().unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,23 +152,46 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
         return;
     };
     // The page counts down in real time: the server's clock starts at the real now.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
-    w.app.clock.advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    w.app
+        .clock
+        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
     let stop = CancellationToken::new();
     run_chain_and_workers(&w, stop.clone());
 
     // Natively, after rejecting the wallet's first request and trying again.
     let (_, url) = payment_link(&w, NATIVE, json!({})).await;
-    let events = finished(browse(&w, "wallet", "wallet-native", &url, true).await, "wallet-native").await;
-    let rejected = events.iter().find(|e| e["name"] == "rejected").expect("a rejected state");
-    assert!(rejected["status"].as_str().unwrap().contains("rejected. You can try again"));
+    let events = finished(
+        browse(&w, "wallet", "wallet-native", &url, true).await,
+        "wallet-native",
+    )
+    .await;
+    let rejected = events
+        .iter()
+        .find(|e| e["name"] == "rejected")
+        .expect("a rejected state");
+    assert!(
+        rejected["status"]
+            .as_str()
+            .unwrap()
+            .contains("rejected. You can try again")
+    );
     assert!(final_status(&events).contains("Payment complete"));
 
     // In the test ERC-20.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
-    let events = finished(browse(&w, "wallet", "wallet-erc20", &url, false).await, "wallet-erc20").await;
+    let events = finished(
+        browse(&w, "wallet", "wallet-erc20", &url, false).await,
+        "wallet-erc20",
+    )
+    .await;
     assert!(final_status(&events).contains("Payment complete"));
-    assert_eq!(w.app.stored_flow(&flow).await.settlement_state.as_str(), "completed");
+    assert_eq!(
+        w.app.stored_flow(&flow).await.settlement_state.as_str(),
+        "completed"
+    );
 
     // To a deposit address: the test sends the funds once the page shows the address.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
@@ -158,7 +211,11 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     // Expired before anyone paid.
     let (_, url) = payment_link(&w, &w.usdc, json!({"expiresIn": 60})).await;
     w.app.clock.advance_seconds(61);
-    let events = finished(browse(&w, "expired", "expired", &url, false).await, "expired").await;
+    let events = finished(
+        browse(&w, "expired", "expired", &url, false).await,
+        "expired",
+    )
+    .await;
     assert!(final_status(&events).contains("Payment expired"));
     stop.cancel();
 }

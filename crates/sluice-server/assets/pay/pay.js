@@ -126,9 +126,11 @@
     $("deposit-amount").textContent = `${units(amount, token.decimals)} ${token.symbol}`;
     $("deposit-chain").textContent = `${chain.chainName} (chain ${chain.chainId})`;
     $("deposit-address").textContent = address;
-    const uri = token.address.toLowerCase() === NATIVE
-      ? `ethereum:${address}@${chain.chainId}?value=${amount}`
-      : `ethereum:${token.address}@${chain.chainId}/transfer?address=${address}&uint256=${amount}`;
+    // BIP-21 for Bitcoin (amount in BTC), EIP-681 for EVM chains (amounts in base units).
+    let uri;
+    if (chain.chainName === "BTC") uri = `bitcoin:${address}?amount=${units(amount, token.decimals)}`;
+    else if (token.address.toLowerCase() === NATIVE) uri = `ethereum:${address}@${chain.chainId}?value=${amount}`;
+    else uri = `ethereum:${token.address}@${chain.chainId}/transfer?address=${address}&uint256=${amount}`;
     $("deposit-qr").src = `${root}/pay/qr.svg?data=${encodeURIComponent(uri)}`;
     $("methods").hidden = true;
     $("deposit").hidden = false;
