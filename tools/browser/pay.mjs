@@ -1,6 +1,6 @@
 // Drives the hosted payment page in Debian's Chromium for the browser tests
 // (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
-//   {url, scenario: "wallet" | "deposit" | "expired", rpcUrl, account, chainId, rejectFirst,
+//   {url, scenario: "wallet" | "deposit" | "expired" | "notfound", rpcUrl, account, chainId, rejectFirst,
 //    shots, name}
 // The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
 // its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
@@ -26,6 +26,7 @@ let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
   let rejectNext = Boolean(config.rejectFirst);
+  let switched = 0;
   await context.exposeFunction("__sluiceTestWallet", async (method, params) => {
     switch (method) {
       case "eth_requestAccounts":
@@ -34,6 +35,7 @@ try {
       case "eth_chainId":
         return { result: `0x${Number(config.chainId).toString(16)}` };
       case "wallet_switchEthereumChain":
+        switched += 1;
         return BigInt(params[0].chainId) === BigInt(config.chainId)
           ? { result: null }
           : { error: { code: 4902, message: "Unrecognized chain" } };
@@ -95,7 +97,10 @@ try {
   }
 
   await page.goto(config.url);
-  if (config.scenario === "expired") {
+  if (config.scenario === "notfound") {
+    await page.getByText("Payment not found").waitFor();
+    await state("not-found");
+  } else if (config.scenario === "expired") {
     await until("Payment expired");
     await state("expired");
   } else if (config.scenario === "wallet") {
@@ -122,7 +127,7 @@ try {
     await until("Payment complete");
     await state("complete");
   }
-  emit({ event: "done", status: (await status.textContent()) || "" });
+  emit({ event: "done", status: (await status.textContent()) || "", chainSwitches: switched });
 } catch (e) {
   failed = true;
   emit({ event: "error", message: String(e && e.stack || e) });

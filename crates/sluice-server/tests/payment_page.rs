@@ -2,7 +2,7 @@
 //! (`tools/browser/pay.mjs`), against a real Sluice and a real anvil. A payer with an injected
 //! EIP-6963 wallet pays natively (after rejecting the first request, then trying again) and
 //! in the test ERC-20; a deposit-address payment sent by the test completes on the page; an
-//! expired flow says so. axe-core finds no serious or critical violation in any state, and
+//! expired flow says so, and so does a link to no flow. axe-core finds no serious or critical violation in any state, and
 //! every state is photographed at 360 and 1280 px into `target/payment-page-screenshots/`.
 //!
 //! Without Chromium or the npm tools the test says so and passes, unless
@@ -179,6 +179,10 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
             .contains("rejected. You can try again")
     );
     assert!(final_status(&events).contains("Payment complete"));
+    assert!(
+        events.last().unwrap()["chainSwitches"].as_u64() >= Some(1),
+        "the page asks the wallet for the quoted chain"
+    );
 
     // In the test ERC-20.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
@@ -217,5 +221,13 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     )
     .await;
     assert!(final_status(&events).contains("Payment expired"));
+
+    // A link that names no flow: a readable page, accessible too.
+    let url = format!("{}/pay?flow=bm90LWEtZmxvdw", w.app.base);
+    finished(
+        browse(&w, "notfound", "not-found", &url, false).await,
+        "not-found",
+    )
+    .await;
     stop.cancel();
 }

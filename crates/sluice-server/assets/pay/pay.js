@@ -142,11 +142,9 @@
     const provider = wallets[0];
     const target = settlement();
     const [from] = await provider.request({ method: "eth_requestAccounts" });
+    // Always ask: a wallet already on the chain answers at once.
     const chainHex = `0x${BigInt(target.chainId).toString(16)}`;
-    const current = await provider.request({ method: "eth_chainId" });
-    if (BigInt(current) !== BigInt(target.chainId)) {
-      await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: chainHex }] });
-    }
+    await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: chainHex }] });
     const attached = await call("POST", "/source", { sourceType: "wallet", fromAddress: from, fromChainId: target.chainId, fromChainName: target.chainName });
     session = attached.sessionToken;
     const choice = { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress };
@@ -161,11 +159,19 @@
         if (e.code !== "quote_expired" || attempt > 2) throw e; // an expired quote is renewed
       }
     }
-    const tx = prepared.quote.signingPayload.evmTransaction;
+    const payload = prepared.quote.signingPayload;
+    const send = (tx) => {
+      const request = { from, to: tx.to, value: tx.value || "0x0", data: tx.data };
+      if (tx.gasLimit) request.gas = tx.gasLimit;
+      return provider.request({ method: "eth_sendTransaction", params: [request] });
+    };
+    if (payload.evmApproval) {
+      say("Approve the token in your wallet first…"); // a payload that needs an allowance
+      await send(payload.evmApproval);
+    }
+    const tx = payload.evmTransaction;
     say("Confirm the payment in your wallet…");
-    const request = { from, to: tx.to, value: tx.value, data: tx.data };
-    if (tx.gasLimit) request.gas = tx.gasLimit;
-    const hash = await provider.request({ method: "eth_sendTransaction", params: [request] });
+    const hash = await send(tx);
     flow = await call("POST", "/broadcast", { txHash: hash });
     $("methods").hidden = true;
     showState();
