@@ -108,7 +108,8 @@ fn not_found(app: &AppState, message: &str) -> Response {
             "<p id=\"loading\">Loading the payment…</p>",
             &format!("<p id=\"loading\">{message}</p>"),
         )
-        .replace("<script src=\"pay.js\" defer></script>\n", "");
+        .replace("<script src=\"pay.js\" defer></script>\n", "")
+        .replace("href=\"pay.css\"", "href=\"pay/pay.css\"");
     secured(app, StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
 }
 

@@ -216,6 +216,10 @@ async fn the_hosted_page_is_served_with_its_assets_and_strict_headers(backend: B
             !html.contains("pay.js"),
             "the not-found page runs no script"
         );
+        assert!(
+            html.contains("href=\"pay/pay.css\""),
+            "styled like the page"
+        );
     }
 }
 
