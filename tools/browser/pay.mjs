@@ -1,6 +1,6 @@
 // Drives the hosted payment page in Debian's Chromium for the browser tests
 // (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
-//   {url, scenario: "wallet" | "deposit" | "expired" | "notfound", rpcUrl, account, chainId, rejectFirst,
+//   {url, scenario: "wallet" | "deposit" | "exchange" | "expired" | "notfound", rpcUrl, account, chainId, rejectFirst,
 //    shots, name}
 // The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
 // its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
@@ -114,6 +114,25 @@ try {
       await pay.click();
     }
     await until("Payment sent", 30000).catch(() => {});
+    await until("Payment complete");
+    await state("complete");
+  } else if (config.scenario === "exchange") {
+    const pay = page.getByRole("button", { name: "Pay with Coinbase" });
+    await pay.waitFor();
+    // Coinbase's page is out of reach here: answer it locally and note what was opened.
+    let opened = null;
+    await context.route("https://pay.coinbase.com/**", (route) => {
+      opened = route.request().url();
+      return route.fulfill({ contentType: "text/html", body: "<title>Coinbase (test)</title>" });
+    });
+    const popup = context.waitForEvent("page");
+    await pay.click();
+    const tab = await popup;
+    await tab.waitForLoadState();
+    emit({ event: "purchase", url: opened });
+    await tab.close();
+    await until("Finish your purchase");
+    await state("exchange");
     await until("Payment complete");
     await state("complete");
   } else if (config.scenario === "deposit") {

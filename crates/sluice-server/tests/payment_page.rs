@@ -1,7 +1,8 @@
 //! The hosted payment page in a real browser: Debian's Chromium driven by playwright-core
 //! (`tools/browser/pay.mjs`), against a real Sluice and a real anvil. A payer with an injected
 //! EIP-6963 wallet pays natively (after rejecting the first request, then trying again) and
-//! in the test ERC-20; a deposit-address payment sent by the test completes on the page; an
+//! in the test ERC-20; a deposit-address payment sent by the test completes on the page, and so
+//! does one bought through Coinbase (a local double of its API); an
 //! expired flow says so, and so does a link to no flow. axe-core finds no serious or critical violation in any state, and
 //! every state is photographed at 360 and 1280 px into `target/payment-page-screenshots/`.
 //!
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::coinbase_double::CoinbaseDouble;
 use common::deposit_world::DepositWorld;
 use common::evm::{MERCHANT, NATIVE, PAYER};
 use common::*;
@@ -136,6 +138,38 @@ async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
     events
 }
 
+/// The flow's deposit address, once the page has had one allocated.
+async fn deposit_address(w: &DepositWorld, flow: &str) -> String {
+    for _ in 0..600 {
+        if let Some(address) = w.app.stored_flow(flow).await.deposit_address {
+            return address;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never got a deposit address for {flow}");
+}
+
+/// Coinbase for the test environment, with a key the double accepts.
+async fn configure_coinbase(w: &DepositWorld, secret: &p256::SecretKey) {
+    let path = repo().join(format!("target/cdp-key-{}.pem", uuid::Uuid::new_v4()));
+    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
+    std::fs::write(&path, pem.as_bytes()).unwrap();
+    let record = sluice_store::ExchangeRecord {
+        environment_id: w.app.env_id,
+        provider: "coinbase".into(),
+        api_key_name: "cdp-key".into(),
+        api_key_file: path.to_string_lossy().into_owned(),
+        updated_at: START,
+    };
+    w.app.store.set_exchange(&record).await.unwrap();
+    w.app
+        .state
+        .exchanges
+        .load(w.app.store.as_ref())
+        .await
+        .unwrap();
+}
+
 fn final_status(events: &[Value]) -> String {
     events.last().unwrap()["status"]
         .as_str()
@@ -148,9 +182,13 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     if !browser_ready() {
         return;
     }
-    let Some(w) = DepositWorld::start(Backend::Sqlite).await else {
+    let secret = p256::SecretKey::from_slice(&[3; 32]).unwrap();
+    let coinbase = CoinbaseDouble::start("cdp-key", &secret).await;
+    let extra = format!("[coinbase]\napi_url = \"{}\"", coinbase.url);
+    let Some(w) = DepositWorld::start_with(Backend::Sqlite, &extra).await else {
         return;
     };
+    configure_coinbase(&w, &secret).await;
     // The page counts down in real time: the server's clock starts at the real now.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -200,16 +238,27 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     // To a deposit address: the test sends the funds once the page shows the address.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
     let browser = browse(&w, "deposit", "deposit", &url, false).await;
-    let address = loop {
-        if let Some(address) = w.app.stored_flow(&flow).await.deposit_address {
-            break address;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let address = deposit_address(&w, &flow).await;
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "deposit").await;
     let shown = events.iter().find(|e| e["event"] == "deposit").unwrap();
     assert_eq!(shown["address"], address.as_str());
+    assert!(final_status(&events).contains("Payment complete"));
+
+    // Through Coinbase: the page opens the purchase link; the bought USDC arrives.
+    let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
+    let browser = browse(&w, "exchange", "coinbase", &url, false).await;
+    let address = deposit_address(&w, &flow).await;
+    w.send_usdc(&address, 25_000_000).await;
+    let events = finished(browser, "coinbase").await;
+    let opened = events.iter().find(|e| e["event"] == "purchase").unwrap();
+    assert!(
+        opened["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://pay.coinbase.com/buy/select-asset?sessionToken="),
+        "{opened}"
+    );
     assert!(final_status(&events).contains("Payment complete"));
 
     // Expired before anyone paid.
