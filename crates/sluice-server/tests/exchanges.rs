@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::binary::sluice;
-use common::coinbase_double::{CoinbaseDouble, Mode};
+use common::coinbase_double::{CoinbaseDouble, Mode, configure_coinbase};
 use common::deposit::{V1_M_0H, set_evm_key};
 use common::deposit_world::{DepositWorld, states};
 use common::*;
@@ -231,23 +231,7 @@ async fn exchange_purchases_arrive_like_deposits(backend: Backend) {
     let Some(w) = DepositWorld::start_with(backend, &coinbase).await else {
         return;
     };
-    let path = std::env::temp_dir().join(format!("sluice-cdp-{}.pem", uuid::Uuid::new_v4()));
-    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
-    std::fs::write(&path, pem.as_bytes()).unwrap();
-    let record = sluice_store::ExchangeRecord {
-        environment_id: w.app.env_id,
-        provider: "coinbase".into(),
-        api_key_name: "cdp-key".into(),
-        api_key_file: path.to_string_lossy().into_owned(),
-        updated_at: START,
-    };
-    w.app.store.set_exchange(&record).await.unwrap();
-    w.app
-        .state
-        .exchanges
-        .load(w.app.store.as_ref())
-        .await
-        .unwrap();
+    let path = configure_coinbase(&w.app, "cdp-key", &secret).await;
 
     let buy = |expires_in: u64| {
         let w = &w;

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::coinbase_double::CoinbaseDouble;
+use common::coinbase_double::{CoinbaseDouble, configure_coinbase};
 use common::deposit_world::DepositWorld;
 use common::evm::{MERCHANT, NATIVE, PAYER};
 use common::*;
@@ -149,27 +149,6 @@ async fn deposit_address(w: &DepositWorld, flow: &str) -> String {
     panic!("the page never got a deposit address for {flow}");
 }
 
-/// Coinbase for the test environment, with a key the double accepts.
-async fn configure_coinbase(w: &DepositWorld, secret: &p256::SecretKey) {
-    let path = repo().join(format!("target/cdp-key-{}.pem", uuid::Uuid::new_v4()));
-    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
-    std::fs::write(&path, pem.as_bytes()).unwrap();
-    let record = sluice_store::ExchangeRecord {
-        environment_id: w.app.env_id,
-        provider: "coinbase".into(),
-        api_key_name: "cdp-key".into(),
-        api_key_file: path.to_string_lossy().into_owned(),
-        updated_at: START,
-    };
-    w.app.store.set_exchange(&record).await.unwrap();
-    w.app
-        .state
-        .exchanges
-        .load(w.app.store.as_ref())
-        .await
-        .unwrap();
-}
-
 fn final_status(events: &[Value]) -> String {
     events.last().unwrap()["status"]
         .as_str()
@@ -188,7 +167,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let Some(w) = DepositWorld::start_with(Backend::Sqlite, &extra).await else {
         return;
     };
-    configure_coinbase(&w, &secret).await;
+    configure_coinbase(&w.app, "cdp-key", &secret).await;
     // The page counts down in real time: the server's clock starts at the real now.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

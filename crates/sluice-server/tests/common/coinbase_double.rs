@@ -154,3 +154,25 @@ impl CoinbaseDouble {
         self.requests.lock().unwrap().clone()
     }
 }
+
+/// Configures Coinbase for `app`'s environment with `secret` (a PEM file under the system's
+/// temporary directory) and loads it, as `sluice serve` does at start; returns the file.
+pub async fn configure_coinbase(
+    app: &super::TestApp,
+    key_name: &str,
+    secret: &p256::SecretKey,
+) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("sluice-cdp-{}.pem", uuid::Uuid::new_v4()));
+    let pem = secret.to_sec1_pem(p256::pkcs8::LineEnding::LF).unwrap();
+    std::fs::write(&path, pem.as_bytes()).unwrap();
+    let record = sluice_store::ExchangeRecord {
+        environment_id: app.env_id,
+        provider: "coinbase".into(),
+        api_key_name: key_name.into(),
+        api_key_file: path.to_string_lossy().into_owned(),
+        updated_at: super::START,
+    };
+    app.store.set_exchange(&record).await.unwrap();
+    app.state.exchanges.load(app.store.as_ref()).await.unwrap();
+    path
+}
