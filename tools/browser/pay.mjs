@@ -96,6 +96,17 @@ try {
     await status.filter({ hasText: text }).waitFor({ timeout });
   }
 
+  if (config.expireFirstQuote) {
+    // The first prepare is answered as the server answers a quote that expired before the
+    // payer signed (409 quote_expired), so the page must quote again by itself.
+    let expired = false;
+    await page.route("**/prepare", (route) => {
+      if (expired) return route.continue();
+      expired = true;
+      return route.fulfill({ status: 409, contentType: "application/json",
+        body: JSON.stringify({ error: "The quote has expired; request a new one.", code: "quote_expired" }) });
+    });
+  }
   await page.goto(config.url);
   if (config.scenario === "notfound") {
     await page.getByText("Payment not found").waitFor();

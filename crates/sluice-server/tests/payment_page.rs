@@ -99,11 +99,24 @@ async fn browse(
     url: &str,
     reject_first: bool,
 ) -> tokio::process::Child {
-    let config = json!({
-        "url": url, "scenario": scenario, "name": name, "rejectFirst": reject_first,
+    browse_with(w, scenario, name, url, json!({"rejectFirst": reject_first})).await
+}
+
+async fn browse_with(
+    w: &DepositWorld,
+    scenario: &str,
+    name: &str,
+    url: &str,
+    options: Value,
+) -> tokio::process::Child {
+    let mut config = json!({
+        "url": url, "scenario": scenario, "name": name,
         "rpcUrl": w.chain.url, "account": PAYER, "chainId": 31337,
         "shots": repo().join("target/payment-page-screenshots"),
     });
+    for (k, v) in options.as_object().unwrap() {
+        config[k] = v.clone();
+    }
     tokio::process::Command::new("node")
         .arg(repo().join("tools/browser/pay.mjs"))
         .arg(config.to_string())
@@ -203,15 +216,22 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
 
     // In the test ERC-20.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
-    let events = finished(
-        browse(&w, "wallet", "wallet-erc20", &url, false).await,
+    // Its first quote expires before the payer signs: the page quotes again by itself.
+    let browser = browse_with(
+        &w,
+        "wallet",
         "wallet-erc20",
+        &url,
+        json!({"expireFirstQuote": true}),
     )
     .await;
+    let events = finished(browser, "wallet-erc20").await;
     assert!(final_status(&events).contains("Payment complete"));
+    let stored = w.app.stored_flow(&flow).await;
+    assert_eq!(stored.settlement_state.as_str(), "completed");
     assert_eq!(
-        w.app.stored_flow(&flow).await.settlement_state.as_str(),
-        "completed"
+        stored.quote_version, 2,
+        "quoted again after the expired quote"
     );
 
     // To a deposit address: the test sends the funds once the page shows the address.
