@@ -248,6 +248,13 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
     let browser = browse(&w, "exchange", "coinbase", &url, false).await;
     let address = deposit_address(&w, &flow).await;
+    // The payer buys after the page reported the purchase link opened (P7).
+    for _ in 0..600 {
+        if w.app.stored_flow(&flow).await.execution_state.as_str() == "broadcasted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "coinbase").await;
     let opened = events.iter().find(|e| e["event"] == "purchase").unwrap();

@@ -185,9 +185,13 @@
     flow = await call("POST", "/quote", { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress });
     const url = flow.exchangeSource && flow.exchangeSource.metadata && flow.exchangeSource.metadata.url;
     window.open(url, "_blank", "noopener");
-    flow = await call("POST", "/broadcast", {});
     $("methods").hidden = true;
     say("Finish your purchase on Coinbase; this page updates when the funds arrive.");
+    try {
+      flow = await call("POST", "/broadcast", {}); // tells Sluice the payer went to buy
+    } catch (e) {
+      if (e.code !== "flow_invalid_transition") throw e; // the funds already arrived
+    }
     watch();
   }
 
