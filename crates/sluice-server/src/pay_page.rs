@@ -152,13 +152,13 @@ async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Re
 
 #[derive(Deserialize)]
 struct QrQuery {
-    data: String,
+    data: Option<String>,
 }
 
 /// A QR code of a payment URI, as SVG. Only payment URIs (EIP-681 `ethereum:`, BIP-21
 /// `bitcoin:`) are encoded, so this is no general-purpose QR service.
 async fn qr(State(app): State<AppState>, Query(query): Query<QrQuery>) -> Response {
-    let data = query.data;
+    let data = query.data.unwrap_or_default();
     let payment_uri = data.starts_with("ethereum:") || data.starts_with("bitcoin:");
     if !payment_uri || data.len() > QR_MAX {
         return secured(

@@ -188,6 +188,9 @@ async fn the_hosted_page_is_served_with_its_assets_and_strict_headers(backend: B
             .status(),
         400
     );
+    let missing = get(&app, "/pay/qr.svg").await;
+    assert_eq!(missing.status(), 400);
+    assert_secured(&missing);
 
     // Unknown, foreign, malformed or missing: a page that says so, with status 404.
     let (other_env, _) = app.other_environment().await;
