@@ -11,6 +11,18 @@ use sluice_store::{Store, StoreResult};
 
 pub type Outcome = StoreResult<Result<Flow, Rejection>>;
 
+/// Runs `change` on the flow as stored (locked), which must exist: the shape of every
+/// transition that needs no session token.
+async fn on_existing(
+    store: &dyn Store,
+    env: EnvironmentId,
+    id: FlowId,
+    change: impl FnOnce(&Flow) -> Result<transitions::Transition, Rejection> + Send + 'static,
+) -> Outcome {
+    let op = move |current: Option<&Flow>| change(current.ok_or(Rejection::NotFound)?);
+    store.transition(env, id, Box::new(op)).await
+}
+
 /// What P4 decided before the write: the validated request, the token the caller sent, the
 /// keys of the addresses to screen and the hash of the newly minted token.
 #[derive(Debug)]
@@ -64,17 +76,18 @@ pub async fn server_cancel(
     id: FlowId,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::server_cancel(current.ok_or(Rejection::NotFound)?, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::server_cancel(current, now)
+    })
+    .await
 }
 
 /// The sweeper: an overdue pre-broadcast flow becomes `expired`, its token dead.
 pub async fn expire(store: &dyn Store, env: EnvironmentId, id: FlowId, now: Timestamp) -> Outcome {
-    let op =
-        move |current: Option<&Flow>| transitions::expire(current.ok_or(Rejection::NotFound)?, now);
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::expire(current, now)
+    })
+    .await
 }
 
 /// P5: store a new quote on the live session token.
@@ -129,10 +142,10 @@ pub async fn settle(
     confirmations: u64,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::settle(current.ok_or(Rejection::NotFound)?, confirmations, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::settle(current, confirmations, now)
+    })
+    .await
 }
 
 /// The tracker found the transfer wanting.
@@ -143,10 +156,10 @@ pub async fn fail(
     failure: Failure,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::fail(current.ok_or(Rejection::NotFound)?, failure, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::fail(current, failure, now)
+    })
+    .await
 }
 
 /// Deposit-address and exchange sources: the flow's own deposit address, allocated once from
@@ -170,10 +183,10 @@ pub async fn deposit_seen(
     transfer: ObservedTransfer,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::deposit_seen(current.ok_or(Rejection::NotFound)?, &transfer, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::deposit_seen(current, &transfer, now)
+    })
+    .await
 }
 
 /// The deposit watcher confirmed a transfer: recorded once, counted or not, announced.
@@ -184,10 +197,10 @@ pub async fn record_deposit(
     transfer: ObservedTransfer,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::record_deposit(current.ok_or(Rejection::NotFound)?, &transfer, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::record_deposit(current, &transfer, now)
+    })
+    .await
 }
 
 /// A deposit-paid flow still short at `expiresAt`.
@@ -197,8 +210,8 @@ pub async fn fail_underpaid(
     id: FlowId,
     now: Timestamp,
 ) -> Outcome {
-    let op = move |current: Option<&Flow>| {
-        transitions::fail_underpaid(current.ok_or(Rejection::NotFound)?, now)
-    };
-    store.transition(env, id, Box::new(op)).await
+    on_existing(store, env, id, move |current| {
+        transitions::fail_underpaid(current, now)
+    })
+    .await
 }
