@@ -11,7 +11,9 @@ pub mod deposit_cli;
 pub mod env_cache;
 pub mod error;
 pub mod exchanges;
+pub mod host_lookup;
 pub mod http;
+pub mod ip_policy;
 pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
@@ -23,6 +25,7 @@ pub mod quoting;
 pub mod rate_limit;
 pub mod signing;
 pub mod store;
+pub mod webhook_url;
 pub mod webhooks;
 pub mod workers;
 
