@@ -24,6 +24,7 @@ pub mod public_url;
 pub mod quoting;
 pub mod rate_limit;
 pub mod signing;
+pub mod startup;
 pub mod store;
 pub mod webhook_url;
 pub mod webhooks;
