@@ -22,9 +22,10 @@ async fn made_up_methods_share_one_label(backend: Backend) {
     let text = metrics.body.as_str().unwrap();
     assert!(!text.contains("M0000"), "a made-up method became a label");
     assert!(
-        text.lines().any(|l| l.starts_with("sluice_http_requests_total")
-            && l.contains("method=\"other\"")
-            && l.contains("route=\"/healthz\"")),
+        text.lines()
+            .any(|l| l.starts_with("sluice_http_requests_total")
+                && l.contains("method=\"other\"")
+                && l.contains("route=\"/healthz\"")),
         "{text}"
     );
 }
