@@ -21,10 +21,7 @@ async fn repeated_query_parameters_are_refused_as_json(backend: Backend) {
         .await;
     assert_eq!(list.header("content-type"), Some("application/json"));
     let body = list.assert_error(400, "invalid_request");
-    assert!(
-        body["error"].as_str().unwrap().contains("limit"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("limit"), "{body}");
     let qr = "/pay/qr.svg?data=ethereum:0x0&data=bitcoin:x";
     let reply = app.send(Method::GET, qr, &[], None).await;
     assert_eq!(reply.header("content-type"), Some("application/json"));

@@ -93,6 +93,14 @@ impl SqliteStore {
 
     /// A write transaction that takes SQLite's write lock up front, so that it can never fail
     /// half-way with "database is locked" when another process (the CLI) also writes.
+    /// An idempotency-key job for the group-commit writer.
+    async fn key_job(&self, op: idempotency::KeyOp) -> StoreResult<ClaimOutcome> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = batch::Job::Key { op, reply };
+        self.batch.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
@@ -513,19 +521,17 @@ impl Store for SqliteStore {
     }
 
     async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
-        idempotency::claim(self, claim).await
+        self.key_job(idempotency::KeyOp::Claim(claim.clone())).await
     }
 
     async fn store_idempotent_answer(&self, answer: &IdempotentAnswer) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        idempotency::complete(&mut tx, answer).await?;
-        tx.commit().await.map_err(db)
+        let op = idempotency::KeyOp::Complete(answer.clone());
+        self.key_job(op).await.map(drop)
     }
 
     async fn release_idempotency_key(&self, key: &IdempotencyKeyRef) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        idempotency::release(&mut tx, key).await?;
-        tx.commit().await.map_err(db)
+        let op = idempotency::KeyOp::Release(key.clone());
+        self.key_job(op).await.map(drop)
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
