@@ -37,6 +37,8 @@ pub struct Config {
     pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
     #[serde(default)]
     pub payment_page: crate::pay_page::PaymentPageConfig,
+    #[serde(default)]
+    pub http: crate::connections::HttpConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -337,6 +339,7 @@ impl Config {
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         self.rate_limit.validate()?;
         self.payment_page.validate()?;
+        self.http.validate()?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }
@@ -459,6 +462,7 @@ mod tests {
             config.tracker.rpc_timeout_secs,
             defaults.tracker.rpc_timeout_secs
         );
+        assert_eq!(config.http, defaults.http);
         // The commented chain example is the documented shape.
         let example: String = text
             .lines()
@@ -497,6 +501,7 @@ mod tests {
         bad("[prices]\n\"ETH\" = \"1\"", "prices");
         bad("[prices]\n\"ETH/USD\" = \"-1\"", "prices");
         bad("[quotes]\nttl_secs = 0", "quotes.ttl_secs");
+        bad("[http]\nmax_connections = 0", "http.max_connections");
         bad("typo = 1", "unknown field");
     }
 }
