@@ -14,7 +14,7 @@ use sluice_domain::request::{FieldError, parse_object};
 use sluice_domain::{EnvironmentId, Flow, FlowId, FlowMode};
 use utoipa::ToSchema;
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::server_auth::{authorize, parse_environment_id};
 use crate::AppState;
 use crate::error::ApiError;
@@ -90,6 +90,7 @@ fn page_url(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new payment flow (server view) and the link to pay it.", body = PaymentLink),
         (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed).", body = crate::openapi::schemas::Error),
     ),
@@ -98,10 +99,11 @@ pub async fn create(
     State(app): State<AppState>,
     Path(environment): Path<String>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<(StatusCode, Json<PaymentLink>), ApiError> {
     let environment = parse_environment_id(&environment)?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let mut map = parse_object(&body, false)?;
     let base = map.remove("baseUrl");

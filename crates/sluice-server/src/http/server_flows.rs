@@ -14,7 +14,7 @@ use sluice_domain::request::{RequestError, parse_object};
 use sluice_domain::{ExecutionState, Flow, FlowId, FlowMode, SettlementState, Timestamp};
 use sluice_store::{FlowQuery, IdempotentAnswer};
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::idempotency;
 use super::server_auth::{authorize, parse_environment_id, parse_flow_id};
 use crate::AppState;
@@ -33,6 +33,7 @@ use crate::lifecycle;
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new flow (server view).", body = crate::openapi::schemas::FlowCreated),
         (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
@@ -43,7 +44,7 @@ pub async fn create(
     Path((environment, mode)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     let mode: FlowMode = mode.parse().map_err(|()| {
@@ -53,6 +54,7 @@ pub async fn create(
         ))
     })?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
     if let Some(key) = &key
