@@ -229,19 +229,24 @@ async fn a_body_read_to_its_end_keeps_the_connection() {
     assert!(answer(&mut stream).await.starts_with("HTTP/1.1 200"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_payer_post_closes_its_connection() {
-    let app = spawn(limits()).await;
-    let flow = app.create_flow().await;
-    let mut stream = connect(&app).await;
+/// P4 over a fresh connection with the whole body sent; returns the answer.
+async fn raw_attach(app: &TestApp, flow: &str, origin: &str) -> (String, TcpStream) {
+    let mut stream = connect(app).await;
     let body = wallet_source().to_string();
     let request = format!(
-        "POST /api/v0/sdk/{}/flow/{flow}/source HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /api/v0/sdk/{}/flow/{flow}/source HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         app.env_id,
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    let refused = answer(&mut stream).await;
+    (answer(&mut stream).await, stream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_payer_post_closes_its_connection() {
+    let app = spawn(limits()).await;
+    let flow = app.create_flow().await;
+    let (refused, mut stream) = raw_attach(&app, &flow, "https://evil.example").await;
     assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
     assert_eq!(body_of(&refused)["code"], "origin_not_allowed");
     assert!(closes(&refused), "{refused}");
@@ -249,6 +254,26 @@ async fn a_refused_payer_post_closes_its_connection() {
     // The client's next request, on a new connection, is served.
     let attached = app.attach(&flow, &wallet_source()).await;
     assert_eq!(attached.status, 200, "{}", attached.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_payer_post_closes_its_connection() {
+    let mut config = limits();
+    config.rate_limit.enabled = true;
+    config.rate_limit.per_flow_burst = 1;
+    config.rate_limit.per_flow_per_minute = 1;
+    let app = spawn(config).await;
+    let flow = app.create_flow().await;
+    let (first, _) = raw_attach(&app, &flow, ALLOWED_ORIGIN).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(!closes(&first), "the body was read: {first}");
+    let (limited, mut stream) = raw_attach(&app, &flow, ALLOWED_ORIGIN).await;
+    assert!(limited.starts_with("HTTP/1.1 429"), "{limited}");
+    assert_eq!(body_of(&limited)["code"], "rate_limited");
+    assert!(closes(&limited), "{limited}");
+    assert_eq!(until_closed(&mut stream).await, "");
+    let read = app.payer(reqwest::Method::GET, &flow, "", None, None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
