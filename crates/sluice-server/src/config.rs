@@ -1,6 +1,7 @@
 //! The configuration file (`sluice serve --config PATH`, env `SLUICE_CONFIG`): chains and their
-//! RPC endpoints, prices, quote and tracker timings. Every setting has a default except the
-//! chains themselves; an invalid file stops start-up with a message naming the setting.
+//! RPC endpoints, prices, quote and tracker timings, the HTTP limits. Every setting has a
+//! default except the chains themselves; an invalid file stops start-up with a message naming
+//! the setting.
 
 use std::collections::BTreeMap;
 
