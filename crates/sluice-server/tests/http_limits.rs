@@ -2,8 +2,9 @@
 //! headers and idle kept-alive connections are cut, oversized headers refused, a saturated
 //! server still answers a fresh client, server routes answer 401 before reading the body, a
 //! slow body is `408 request_timeout`, an answer sent before the body was read closes the
-//! connection, and SIGTERM finishes with a slowloris connection open. Timeouts are 1 s;
-//! the waits below are only generous upper bounds, never measurements.
+//! connection, and SIGTERM finishes with a slowloris connection open. Timeouts are 1 s (the
+//! other clock set far out when a test is about one of them); the waits below are only
+//! generous upper bounds, never measurements.
 //!
 //! These are about the HTTP layer, not storage, so they run on SQLite only.
 
@@ -24,6 +25,7 @@ fn limits() -> Config {
     let mut config = Config::default();
     config.rate_limit.enabled = false;
     config.http.header_read_timeout_secs = 1;
+    config.http.idle_timeout_secs = 1;
     config.http.body_read_timeout_secs = 1;
     config
 }
@@ -91,7 +93,10 @@ fn closes(answer: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_headers_are_cut_off() {
-    let app = spawn(limits()).await;
+    let mut config = limits();
+    // Only the header clock can end this connection within the test's patience.
+    config.http.idle_timeout_secs = 600;
+    let app = spawn(config).await;
     let mut stream = connect(&app).await;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -127,7 +132,10 @@ async fn oversized_headers_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_kept_alive_connection_is_closed() {
-    let app = spawn(limits()).await;
+    let mut config = limits();
+    // Only the idle clock can end this connection within the test's patience.
+    config.http.header_read_timeout_secs = 600;
+    let app = spawn(config).await;
     let mut stream = connect(&app).await;
     for _ in 0..2 {
         stream
@@ -283,7 +291,8 @@ async fn sigterm_finishes_with_a_slowloris_connection_open() {
     };
     let config = std::env::temp_dir().join(format!("sluice-http-{}.toml", uuid::Uuid::new_v4()));
     // Headers may take a minute, so only the grace period can end this connection in time.
-    let text = "[http]\nheader_read_timeout_secs = 60\nshutdown_grace_secs = 1\n";
+    let text =
+        "[http]\nheader_read_timeout_secs = 60\nidle_timeout_secs = 60\nshutdown_grace_secs = 1\n";
     std::fs::write(&config, text).unwrap();
     let server = common::binary::LoggedServer::start(&db.url, &config, &[]).await;
     let mut slow = TcpStream::connect(server.base.trim_start_matches("http://"))

@@ -20,10 +20,12 @@ use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 
 /// Runs `router` on one request from `peer`.
+/// `_handling` holds the connection's idle clock until the answer is ready.
 pub async fn handle(
     mut router: Router,
     req: Request<Incoming>,
     peer: SocketAddr,
+    _handling: super::idle::Handling,
 ) -> Result<Response, Infallible> {
     let consumed = Arc::new(AtomicBool::new(http_body::Body::is_end_stream(req.body())));
     let mut req = req.map(|inner| {

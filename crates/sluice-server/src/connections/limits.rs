@@ -10,11 +10,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Time to send a request's headers, counted from when the connection is ready for the
-    /// request: its opening, or the end of the previous answer on a kept-alive connection.
-    /// So it is also the idle keep-alive timeout (hyper runs one timer for both).
+    /// Time to send a request's headers, from its first byte; slower closes the connection.
     #[serde(default = "default_header_timeout")]
     pub header_read_timeout_secs: u64,
+    /// How long a connection may wait for a request (after opening, or after an answer on
+    /// a kept-alive connection) before it is closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
     /// Request line and headers together; larger is `431` and the connection is closed.
     #[serde(default = "default_header_bytes")]
     pub max_header_bytes: usize,
@@ -35,6 +37,9 @@ pub struct HttpConfig {
 fn default_header_timeout() -> u64 {
     10
 }
+fn default_idle_timeout() -> u64 {
+    60
+}
 fn default_header_bytes() -> usize {
     16 * 1024
 }
@@ -52,6 +57,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             header_read_timeout_secs: default_header_timeout(),
+            idle_timeout_secs: default_idle_timeout(),
             max_header_bytes: default_header_bytes(),
             body_read_timeout_secs: default_body_timeout(),
             max_connections: default_max_connections(),
@@ -64,6 +70,9 @@ impl HttpConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.header_read_timeout_secs == 0 {
             return Err("http.header_read_timeout_secs: must be at least 1".into());
+        }
+        if self.idle_timeout_secs == 0 {
+            return Err("http.idle_timeout_secs: must be at least 1".into());
         }
         if self.body_read_timeout_secs == 0 {
             return Err("http.body_read_timeout_secs: must be at least 1".into());
@@ -82,6 +91,10 @@ impl HttpConfig {
 
     pub fn header_read_timeout(&self) -> Duration {
         Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
     }
 
     pub fn body_read_timeout(&self) -> Duration {

@@ -4,11 +4,11 @@
 //!
 //! HTTP/1.1 only, through hyper's `server::conn::http1`. Each connection holds a permit of a
 //! semaphore sized by [`limits::connection_cap`]; with none free the loop stops accepting
-//! and new clients wait in the kernel's listen backlog until one closes. Hyper's
-//! `header_read_timeout` starts when a connection is ready for a request (when it opens, and
-//! again when an answer is finished), so it also cuts idle kept-alive connections.
+//! and new clients wait in the kernel's listen backlog until one closes. The header and idle
+//! timeouts are kept by a wrapper around each socket (see `idle.rs` for why not by hyper).
 
 pub mod close;
+mod idle;
 pub mod limits;
 
 use std::net::SocketAddr;
@@ -37,6 +37,10 @@ pub async fn serve(
     let ends = Ends {
         graceful: shutdown.clone(),
         forced: CancellationToken::new(),
+        timeouts: idle::Limits {
+            idle: config.idle_timeout(),
+            header: config.header_read_timeout(),
+        },
     };
     let builder = builder(config);
     loop {
@@ -66,20 +70,23 @@ pub async fn serve(
 
 fn builder(config: &HttpConfig) -> http1::Builder {
     let mut builder = http1::Builder::new();
+    // Hyper's header timer would also bound idle connections; `idle::Timed` keeps both.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout())
+        .header_read_timeout(None)
         .max_header_size(config.max_header_bytes)
         .keep_alive(true);
     builder
 }
 
 /// How a connection's task learns that the server is stopping: `graceful` first (finish the
-/// request in flight, close if idle), `forced` when the grace period is over.
+/// request in flight, close if idle), `forced` when the grace period is over; and the
+/// timeouts of its socket.
 #[derive(Clone)]
 struct Ends {
     graceful: CancellationToken,
     forced: CancellationToken,
+    timeouts: idle::Limits,
 }
 
 impl Ends {
@@ -94,9 +101,13 @@ impl Ends {
         _permit: OwnedSemaphorePermit,
     ) {
         let _ = stream.set_nodelay(true);
-        let service =
-            hyper::service::service_fn(move |req| close::handle(router.clone(), req, peer));
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let activity = idle::Activity::new();
+        let io = TokioIo::new(idle::Timed::new(stream, activity.clone(), self.timeouts));
+        let service = hyper::service::service_fn(move |req| {
+            let handling = activity.handling();
+            close::handle(router.clone(), req, peer, handling)
+        });
+        let connection = builder.serve_connection(io, service);
         tokio::pin!(connection);
         let result = tokio::select! {
             result = connection.as_mut() => result,
