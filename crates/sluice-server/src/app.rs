@@ -168,15 +168,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` is cancelled, then finishes the
-/// requests in flight.
+/// Serves `router(state)` on `listener` through Sluice's own accept loop (with the `[http]`
+/// limits) until `shutdown` is cancelled, then finishes the requests in flight within
+/// `http.shutdown_grace_secs`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let http = state.config.http.clone();
+    crate::connections::serve(listener, router(state), &http, shutdown).await
 }

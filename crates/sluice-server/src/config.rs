@@ -1,6 +1,7 @@
 //! The configuration file (`sluice serve --config PATH`, env `SLUICE_CONFIG`): chains and their
-//! RPC endpoints, prices, quote and tracker timings. Every setting has a default except the
-//! chains themselves; an invalid file stops start-up with a message naming the setting.
+//! RPC endpoints, prices, quote and tracker timings, the HTTP limits. Every setting has a
+//! default except the chains themselves; an invalid file stops start-up with a message naming
+//! the setting.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
     #[serde(default)]
     pub payment_page: crate::pay_page::PaymentPageConfig,
+    #[serde(default)]
+    pub http: crate::connections::HttpConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -337,6 +340,7 @@ impl Config {
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         self.rate_limit.validate()?;
         self.payment_page.validate()?;
+        self.http.validate()?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }
@@ -459,6 +463,7 @@ mod tests {
             config.tracker.rpc_timeout_secs,
             defaults.tracker.rpc_timeout_secs
         );
+        assert_eq!(config.http, defaults.http);
         // The commented chain example is the documented shape.
         let example: String = text
             .lines()
@@ -497,6 +502,7 @@ mod tests {
         bad("[prices]\n\"ETH\" = \"1\"", "prices");
         bad("[prices]\n\"ETH/USD\" = \"-1\"", "prices");
         bad("[quotes]\nttl_secs = 0", "quotes.ttl_secs");
+        bad("[http]\nmax_connections = 0", "http.max_connections");
         bad("typo = 1", "unknown field");
     }
 }

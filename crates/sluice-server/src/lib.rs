@@ -7,6 +7,7 @@ pub mod app;
 pub mod chains;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod deposit_cli;
 pub mod env_cache;
 pub mod error;

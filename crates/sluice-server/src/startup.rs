@@ -231,6 +231,6 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = ctrl_c => {}
         () = term => {}
     }
-    eprintln!("shutting down: finishing requests in flight");
+    eprintln!("shutting down: finishing requests in flight (up to http.shutdown_grace_secs)");
     shutdown.cancel();
 }

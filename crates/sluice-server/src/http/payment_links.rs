@@ -15,7 +15,7 @@ use sluice_domain::request::{FieldError, Fields, parse_object};
 use sluice_domain::{EnvironmentId, Flow, FlowId, FlowMode, Timestamp};
 use utoipa::ToSchema;
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::idempotency;
 use super::server_auth::{authorize, parse_environment_id};
 use crate::AppState;
@@ -89,6 +89,7 @@ fn page_url(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new payment flow (server view) and the link to pay it.", body = PaymentLink),
         (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed); or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
@@ -99,10 +100,11 @@ pub async fn create(
     Path(environment): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
     if let Some(key) = &key

@@ -13,7 +13,7 @@ use sluice_domain::request::parse_object;
 use sluice_domain::{ExecutionState, Flow, FlowId, FlowMode, SettlementState, Timestamp};
 use sluice_store::FlowQuery;
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::idempotency;
 use super::query::SingleQuery;
 use super::server_auth::{authorize, parse_environment_id, parse_flow_id};
@@ -57,6 +57,7 @@ pub(super) fn with_exact_memo(mut flow: Flow, body: &[u8]) -> Flow {
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new flow (server view).", body = crate::openapi::schemas::FlowCreated),
         (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
@@ -67,7 +68,7 @@ pub async fn create(
     Path((environment, mode)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     let mode: FlowMode = mode.parse().map_err(|()| {
@@ -77,6 +78,7 @@ pub async fn create(
         ))
     })?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
     if let Some(key) = &key

@@ -10,7 +10,7 @@ use sluice_domain::EnvironmentId;
 use sluice_domain::request::{FieldErrors, Fields, parse_object};
 use sluice_store::{Delivery, EVENT_TYPES, WebhookEndpoint};
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::server_auth::{authorize, parse_environment_id};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -90,6 +90,7 @@ async fn apply_body(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The endpoint with its signing `secret` (shown once); a `ping` delivery is queued.", body = crate::openapi::schemas::WebhookEndpoint),
         (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
     ),
@@ -98,9 +99,10 @@ pub async fn create(
     State(app): State<AppState>,
     Path(environment): Path<String>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let environment = gate(&app, &headers, &environment).await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let mut endpoint = WebhookEndpoint {
         id: sluice_domain::FlowId::new_random().to_string(),
@@ -200,6 +202,7 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The changed endpoint.", body = crate::openapi::schemas::WebhookEndpoint),
         (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
@@ -209,9 +212,10 @@ pub async fn update(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<Value>, ApiError> {
     let environment = gate(&app, &headers, &environment).await?;
+    let body = body.read(&app).await?;
     let mut endpoint = load(&app, environment, &id).await?;
     apply_body(&app, &body, &mut endpoint, false).await?;
     endpoint.updated_at = app.clock.now();
