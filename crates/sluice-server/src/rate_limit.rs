@@ -147,7 +147,7 @@ impl RateLimits {
         }
     }
 
-    /// How many client and flow keys are remembered (for tests and metrics).
+    /// How many client and flow keys are remembered (for tests).
     pub fn tracked_keys(&self) -> (usize, usize) {
         (
             self.per_client.as_ref().map_or(0, |l| l.len()),
