@@ -306,8 +306,8 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> Cl
         tracker_interval,
         shutdown.clone(),
     ));
-    let deliveries = tokio::spawn(workers::run(
-        DeliveryWorker::new(app.clone()),
+    let deliveries = tokio::spawn(workers::dispatch::run(
+        Arc::new(DeliveryWorker::new(app.clone())),
         webhook_interval,
         shutdown.clone(),
     ));
