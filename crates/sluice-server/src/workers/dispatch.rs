@@ -31,6 +31,9 @@ pub async fn run(worker: Arc<DeliveryWorker>, interval: Duration, shutdown: Canc
         let free = max.saturating_sub(sending.len());
         if free > 0 {
             claim_into(&worker, free, &mut sending).await;
+        } else {
+            // Every slot busy is a live worker too (the lag alert must not fire on it).
+            crate::metrics::worker_stepped("webhook_delivery");
         }
         tokio::select! {
             () = shutdown.cancelled() => break,
