@@ -69,7 +69,9 @@ pub fn parse_create(
         }
     }
 
-    let memo = f.raw_object("memo")?.map(|m| Value::Object(m.clone()));
+    let memo = f
+        .raw_object("memo")?
+        .map(|m| crate::memo::Memo::from_value(&Value::Object(m.clone())));
     let expires_in = f
         .integer("expiresIn")?
         .unwrap_or(DEFAULT_EXPIRES_IN_SECS)
@@ -181,12 +183,12 @@ fn read_settlements(
                 None
             }
             Some(d) => match u8::try_from(d) {
-                Ok(d) if d <= 77 => Some(d),
+                Ok(d) if u32::from(d) <= crate::money::MAX_DIGITS => Some(d),
                 _ => {
                     errors.push(
                         item.path("tokenDecimals"),
                         "out_of_range",
-                        "must be between 0 and 77",
+                        "must be between 0 and 38 (amounts are 128-bit integers of the token's smallest unit)",
                     );
                     None
                 }

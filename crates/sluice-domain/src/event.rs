@@ -2,7 +2,8 @@
 //! they describe, and the store writes them in the same transaction as the change (the
 //! outbox), so a change without its event, or an event without its change, cannot exist.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::deposit_transfer::DepositTransfer;
@@ -16,9 +17,29 @@ pub struct FlowEvent {
     pub environment_id: EnvironmentId,
     pub flow_id: FlowId,
     pub event_type: &'static str,
-    /// The whole event body: `{type, timestamp, data}`.
-    pub payload: Value,
+    /// The whole event body as JSON text: `{type, timestamp, data}` (text, so that the
+    /// flow's memo is sent exactly as the merchant wrote it).
+    pub payload: String,
     pub created_at: Timestamp,
+}
+
+#[derive(Serialize)]
+struct AxisPayload<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: Timestamp,
+    data: AxisData<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AxisData<'a> {
+    flow_id: FlowId,
+    environment_id: EnvironmentId,
+    axis: &'a str,
+    previous_state: &'a str,
+    new_state: &'a str,
+    flow: &'a Flow,
 }
 
 /// One event per state axis that differs between `before` and `after` (spec §9).
@@ -46,18 +67,19 @@ pub fn axis_events(before: &Flow, after: &Flow, now: Timestamp) -> Vec<FlowEvent
     ];
     for (event_type, axis, previous, new) in axes {
         if previous != new {
-            let payload = json!({
-                "type": event_type,
-                "timestamp": now,
-                "data": {
-                    "flowId": after.id,
-                    "environmentId": after.environment_id,
-                    "axis": axis,
-                    "previousState": previous,
-                    "newState": new,
-                    "flow": after,
-                }
-            });
+            let payload = AxisPayload {
+                event_type,
+                timestamp: now,
+                data: AxisData {
+                    flow_id: after.id,
+                    environment_id: after.environment_id,
+                    axis,
+                    previous_state: previous,
+                    new_state: new,
+                    flow: after,
+                },
+            };
+            let payload = serde_json::to_string(&payload).expect("an event serialises");
             out.push(FlowEvent {
                 id: Uuid::new_v4(),
                 environment_id: after.environment_id,
@@ -95,7 +117,7 @@ pub fn deposit_received(flow: &Flow, transfer: &DepositTransfer, now: Timestamp)
         environment_id: flow.environment_id,
         flow_id: flow.id,
         event_type,
-        payload: json!({"type": event_type, "timestamp": now, "data": data}),
+        payload: json!({"type": event_type, "timestamp": now, "data": data}).to_string(),
         created_at: now,
     }
 }

@@ -21,8 +21,9 @@ pub struct Flow {
     pub mode: FlowMode,
     pub amount: String,
     pub currency: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memo: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub memo: Option<crate::memo::Memo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     pub execution_state: ExecutionState,

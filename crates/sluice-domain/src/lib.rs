@@ -15,6 +15,7 @@ pub mod deposit_transfer;
 pub mod event;
 pub mod flow;
 pub mod ids;
+pub mod memo;
 pub mod money;
 #[cfg(feature = "openapi")]
 mod openapi;

@@ -10,14 +10,20 @@ pub enum AmountError {
     Pattern,
     /// Matches the pattern but is zero.
     NotPositive,
+    /// More significant digits than a 128-bit amount can hold.
+    TooPrecise,
 }
+
+/// Amounts are 128-bit integers of a token's smallest unit, so a token may have at most this
+/// many decimals, and an amount at most this many significant digits.
+pub const MAX_DIGITS: u32 = 38;
 
 impl AmountError {
     pub fn code(self) -> &'static str {
         match self {
             Self::TooLong => "too_long",
             Self::Pattern => "pattern",
-            Self::NotPositive => "out_of_range",
+            Self::NotPositive | Self::TooPrecise => "out_of_range",
         }
     }
 
@@ -28,6 +34,7 @@ impl AmountError {
                 "must be a decimal string such as \"25.00\" (no sign, exponent or leading zeros)"
             }
             Self::NotPositive => "must be greater than 0",
+            Self::TooPrecise => "must have at most 38 significant digits",
         }
     }
 }
@@ -50,16 +57,25 @@ pub fn check_amount(s: &str) -> Result<(), AmountError> {
     if s.bytes().all(|b| b == b'0' || b == b'.') {
         return Err(AmountError::NotPositive);
     }
+    let significant = s
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&b| b == b'0');
+    if significant.count() > MAX_DIGITS as usize {
+        return Err(AmountError::TooPrecise);
+    }
     Ok(())
 }
 
-/// `digits` and `scale` of a decimal string: `"25.00"` is `(2500, 2)`. `None` when it does
+/// `digits` and `scale` of a decimal string: `"25.00"` is `(25, 0)`. `None` when it does
 /// not fit in 128 bits.
 pub fn parse_decimal(s: &str) -> Option<(u128, u32)> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
+    // Trailing fractional zeros change nothing but would count against the 128 bits.
+    let frac = frac.trim_end_matches('0');
     let digits: u128 = format!("{int}{frac}").parse().ok()?;
     Some((digits, u32::try_from(frac.len()).ok()?))
 }
@@ -72,6 +88,12 @@ fn div_ceil(n: u128, d: u128) -> u128 {
     n / d + u128::from(!n.is_multiple_of(d))
 }
 
+/// `ceil(n / divisor)` where `divisor` may not fit in 128 bits (`None`): then it exceeds `n`,
+/// and the quotient rounds up to 1 (or is 0 for `n = 0`).
+fn div_ceil_wide(n: u128, divisor: Option<u128>) -> u128 {
+    divisor.map_or(u128::from(n > 0), |d| div_ceil(n, d))
+}
+
 /// `amount` (a decimal in token units) in the token's smallest unit, rounded up so the payer
 /// never pays less than asked.
 pub fn to_base_units(amount: &str, decimals: u8) -> Option<u128> {
@@ -80,7 +102,7 @@ pub fn to_base_units(amount: &str, decimals: u8) -> Option<u128> {
     if scale <= decimals {
         digits.checked_mul(pow10(decimals - scale)?)
     } else {
-        Some(div_ceil(digits, pow10(scale - decimals)?))
+        Some(div_ceil_wide(digits, pow10(scale - decimals)))
     }
 }
 
@@ -93,10 +115,13 @@ pub fn convert_at_price(amount: &str, price: &str, decimals: u8) -> Option<u128>
         return None;
     }
     // a / 10^a_scale / (p / 10^p_scale) × 10^decimals
-    //   = a × 10^(p_scale + decimals) / (p × 10^a_scale)
-    let numerator = a.checked_mul(pow10(p_scale + u32::from(decimals))?)?;
-    let denominator = p.checked_mul(pow10(a_scale)?)?;
-    Some(div_ceil(numerator, denominator))
+    //   = a × 10^(p_scale + decimals) / (p × 10^a_scale), with common powers of ten
+    //   cancelled first so that many fractional digits do not overflow.
+    let (up, down) = (p_scale + u32::from(decimals), a_scale);
+    let common = up.min(down);
+    let numerator = a.checked_mul(pow10(up - common)?)?;
+    let denominator = pow10(down - common).and_then(|d| p.checked_mul(d));
+    Some(div_ceil_wide(numerator, denominator))
 }
 
 /// Smallest units as a decimal string with `decimals` places, trailing zeros trimmed.
@@ -115,6 +140,25 @@ pub fn format_units(value: u128, decimals: u8) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_amount_that_passes_the_create_rules_converts() {
+        let tiny = format!("0.{}1", "0".repeat(45));
+        assert!(check_amount(&tiny).is_ok());
+        assert_eq!(to_base_units(&tiny, 0), Some(1), "rounded up, never to 0");
+        assert_eq!(convert_at_price(&tiny, "2500.123456", 18), Some(1));
+        let wide = format!("1.{}", "0".repeat(60));
+        assert_eq!(to_base_units(&wide, 6), Some(1_000_000));
+        assert_eq!(convert_at_price(&wide, "1", 6), Some(1_000_000));
+        let most = "9".repeat(38);
+        assert!(check_amount(&most).is_ok());
+        assert_eq!(to_base_units(&most, 0), Some(most.parse().unwrap()));
+        assert_eq!(check_amount(&"9".repeat(39)), Err(AmountError::TooPrecise));
+        assert_eq!(
+            check_amount(&format!("0.000{}", "1".repeat(39))),
+            Err(AmountError::TooPrecise)
+        );
+    }
 
     #[test]
     fn conversions() {

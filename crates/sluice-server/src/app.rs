@@ -53,6 +53,8 @@ pub struct AppParts {
     pub exchanges: Arc<crate::exchanges::Exchanges>,
     /// Where payers reach this server (the hosted page's links); `None` until `serve` knows.
     pub public_url: Option<Arc<crate::public_url::PublicUrl>>,
+    /// How webhook host names are resolved (the system resolver; tests pin names).
+    pub hosts: Arc<dyn crate::host_lookup::HostLookup>,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             environments,
             exchanges,
             public_url: None,
+            hosts: Arc::new(crate::host_lookup::SystemLookup),
         }))
     }
 
@@ -87,6 +90,13 @@ impl AppState {
     pub fn with_public_url(self, url: crate::public_url::PublicUrl) -> Self {
         let mut parts = Arc::unwrap_or_clone(self.0);
         parts.public_url = Some(Arc::new(url));
+        Self(Arc::new(parts))
+    }
+
+    /// How webhook host names are resolved, at registration and at connect time.
+    pub fn with_host_lookup(self, hosts: Arc<dyn crate::host_lookup::HostLookup>) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.hosts = hosts;
         Self(Arc::new(parts))
     }
 
@@ -158,15 +168,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` is cancelled, then finishes the
-/// requests in flight.
+/// Serves `router(state)` on `listener` through Sluice's own accept loop (with the `[http]`
+/// limits) until `shutdown` is cancelled, then finishes the requests in flight within
+/// `http.shutdown_grace_secs`.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let http = state.config.http.clone();
+    crate::connections::serve(listener, router(state), &http, shutdown).await
 }

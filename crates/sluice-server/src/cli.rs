@@ -3,23 +3,14 @@
 //! standard output (for scripts); everything meant for people goes to standard error.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sluice_domain::token::{api_token_prefix, mint_api_token};
 use sluice_domain::{ChainName, Clock, EnvironmentId, SystemClock, Timestamp};
 use sluice_store::{ApiTokenRecord, Environment, SCOPES, Store};
-use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::webhooks::WebhookKey;
-use crate::workers::delivery::DeliveryWorker;
-use crate::workers::deposits::DepositWatcher;
-use crate::workers::expiry::ExpirySweeper;
-use crate::workers::tracker::SettlementTracker;
-use crate::{AppState, origin, store, workers};
+use crate::{origin, store};
 
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "Self-hosted crypto payment flows")]
@@ -168,10 +159,13 @@ pub async fn run(cli: Cli) -> CliResult {
         print!("{}", crate::openapi::document_json());
         return Ok(());
     }
+    if let Command::Serve(args) = cli.command {
+        return crate::startup::serve(args, &cli.database_url).await;
+    }
     let store = store::connect(&cli.database_url).await?;
     let now = SystemClock.now();
     match cli.command {
-        Command::Serve(args) => serve(store, args, &cli.database_url).await,
+        Command::Serve(_) => unreachable!("answered before the database is opened"),
         Command::Migrate => {
             eprintln!("migrations applied ({})", store.backend());
             Ok(())
@@ -214,139 +208,6 @@ fn new_token(env: EnvironmentId, scopes: Vec<String>, now: Timestamp) -> (ApiTok
         revoked_at: None,
     };
     (record, minted.secret)
-}
-
-/// The webhook key, from `SLUICE_WEBHOOK_KEY`, else `webhooks.signing_key_file`, else (SQLite
-/// only) a key file beside the database, created on first start. Several instances on one
-/// PostgreSQL database must share one key, so PostgreSQL requires it to be configured.
-fn webhook_key(
-    config: &Config,
-    database_url: &str,
-) -> Result<WebhookKey, Box<dyn std::error::Error>> {
-    if let Ok(text) = std::env::var("SLUICE_WEBHOOK_KEY") {
-        return Ok(WebhookKey::parse(&text).map_err(|e| format!("SLUICE_WEBHOOK_KEY: {e}"))?);
-    }
-    let path = match (
-        &config.webhooks.signing_key_file,
-        database_url.strip_prefix("sqlite://"),
-    ) {
-        (Some(path), _) => std::path::PathBuf::from(path),
-        (None, Some(db)) => std::path::PathBuf::from(format!(
-            "{}.webhook-key",
-            db.split('?').next().unwrap_or(db)
-        )),
-        (None, None) => {
-            return Err("set SLUICE_WEBHOOK_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or webhooks.signing_key_file, the same on every instance".into());
-        }
-    };
-    if path.exists() {
-        let text = std::fs::read_to_string(&path)?;
-        return Ok(WebhookKey::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
-    }
-    let key = WebhookKey::random();
-    write_private(&path, &key.encode())?;
-    eprintln!(
-        "Created the webhook key {} (keep it with the database; it signs every webhook).",
-        path.display()
-    );
-    Ok(key)
-}
-
-/// Writes a file only its owner can read.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
-}
-
-async fn serve(store: Arc<dyn Store>, args: ServeArgs, database_url: &str) -> CliResult {
-    let now = SystemClock.now();
-    let (env, token, secret) = new_environment("default", vec!["http://localhost:*".into()], now);
-    if store.create_first_environment(&env, &token).await? {
-        println!("{}", json!({ "environmentId": env.id, "apiToken": secret }));
-        eprintln!(
-            "Created the default environment {} (origins http://localhost:*). The API token above is shown only once.",
-            env.id
-        );
-    }
-    let config = Config::load(args.config.as_deref())?;
-    let webhook_key = webhook_key(&config, database_url)?;
-    let tracker_interval = Duration::from_secs(config.tracker.interval_secs);
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    eprintln!(
-        "sluice listening on http://{} ({} database, {} chain(s) configured)",
-        listener.local_addr()?,
-        store.backend(),
-        config.chains.len()
-    );
-    let webhook_interval = Duration::from_secs(config.webhooks.worker_interval_secs);
-    let app =
-        AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
-    let public_url = match &args.public_url {
-        Some(text) => crate::public_url::PublicUrl::parse(text)?,
-        None => crate::public_url::PublicUrl::parse(&format!("http://{}", listener.local_addr()?))?,
-    };
-    let app = app.with_public_url(public_url);
-    let exchanges = app.exchanges.load(app.store.as_ref()).await?;
-    if exchanges > 0 {
-        eprintln!("{exchanges} exchange API key(s) loaded");
-    }
-    let shutdown = CancellationToken::new();
-    let expiry_interval = Duration::from_secs(args.expiry_interval_secs);
-    let sweeper = tokio::spawn(workers::run(
-        ExpirySweeper::new(app.clone()),
-        expiry_interval,
-        shutdown.clone(),
-    ));
-    let tracker = tokio::spawn(workers::run(
-        SettlementTracker::new(app.clone()),
-        tracker_interval,
-        shutdown.clone(),
-    ));
-    let deliveries = tokio::spawn(workers::dispatch::run(
-        Arc::new(DeliveryWorker::new(app.clone())),
-        webhook_interval,
-        shutdown.clone(),
-    ));
-    let deposit_interval = Duration::from_secs(app.config.deposits.interval_secs);
-    let deposits = tokio::spawn(workers::run(
-        DepositWatcher::new(app.clone()),
-        deposit_interval,
-        shutdown.clone(),
-    ));
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
-    crate::serve(listener, app, shutdown.clone()).await?;
-    shutdown.cancel();
-    sweeper.await?;
-    tracker.await?;
-    deliveries.await?;
-    deposits.await?;
-    eprintln!("sluice stopped");
-    Ok(())
-}
-
-async fn cancel_on_signal(shutdown: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        () = term => {}
-    }
-    eprintln!("shutting down: finishing requests in flight");
-    shutdown.cancel();
 }
 
 async fn load_env(

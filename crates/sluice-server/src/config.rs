@@ -1,6 +1,7 @@
 //! The configuration file (`sluice serve --config PATH`, env `SLUICE_CONFIG`): chains and their
-//! RPC endpoints, prices, quote and tracker timings. Every setting has a default except the
-//! chains themselves; an invalid file stops start-up with a message naming the setting.
+//! RPC endpoints, prices, quote and tracker timings, the HTTP limits. Every setting has a
+//! default except the chains themselves; an invalid file stops start-up with a message naming
+//! the setting.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
     #[serde(default)]
     pub payment_page: crate::pay_page::PaymentPageConfig,
+    #[serde(default)]
+    pub http: crate::connections::HttpConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -358,6 +361,7 @@ impl Config {
         }
         self.rate_limit.validate()?;
         self.payment_page.validate()?;
+        self.http.validate()?;
         if self.quotes.ttl_secs < 1 {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }
@@ -490,6 +494,7 @@ mod tests {
                 defaults.webhooks.max_in_flight_per_endpoint
             )
         );
+        assert_eq!(config.http, defaults.http);
         // The commented chain example is the documented shape.
         let example: String = text
             .lines()
@@ -532,6 +537,7 @@ mod tests {
             "[webhooks]\nmax_in_flight_per_endpoint = 0",
             "webhooks.max_in_flight_per_endpoint",
         );
+        bad("[http]\nmax_connections = 0", "http.max_connections");
         bad("typo = 1", "unknown field");
     }
 }

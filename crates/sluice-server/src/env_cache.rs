@@ -46,7 +46,8 @@ impl EnvironmentCache {
         Ok(Some(env))
     }
 
-    fn fresh(&self, id: EnvironmentId, now: Timestamp) -> Option<Arc<Environment>> {
+    /// The environment if a fresh copy is cached; never reads the store.
+    pub fn fresh(&self, id: EnvironmentId, now: Timestamp) -> Option<Arc<Environment>> {
         let entries = self.entries.read().expect("environment cache lock");
         let (read_at, env) = entries.get(&id)?;
         let age = now.0.saturating_sub(read_at.0);

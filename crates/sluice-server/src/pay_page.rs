@@ -9,14 +9,15 @@
 //! the origins that may frame it (`[payment_page] frame_ancestors`).
 
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::payment_links::parse_link_parameter;
+use crate::http::query::SingleQuery;
 
 const INDEX: &str = include_str!("../assets/pay/index.html");
 const SCRIPT: &str = include_str!("../assets/pay/pay.js");
@@ -113,13 +114,10 @@ fn not_found(app: &AppState, message: &str) -> Response {
     secured(app, StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    flow: Option<String>,
-}
-
-async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Response {
-    let Some((env, id)) = query.flow.as_deref().and_then(parse_link_parameter) else {
+async fn page(State(app): State<AppState>, uri: Uri) -> Response {
+    // A repeated `flow` names no one flow: the page says the link is not valid.
+    let query = SingleQuery::parse(uri.query().unwrap_or_default()).unwrap_or_default();
+    let Some((env, id)) = query.get("flow").and_then(parse_link_parameter) else {
         return not_found(
             &app,
             "Payment not found: this payment link is not valid. Ask the merchant for a new one.",
@@ -150,15 +148,14 @@ async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Re
     secured(&app, StatusCode::OK, "text/html; charset=utf-8", body)
 }
 
-#[derive(Deserialize)]
-struct QrQuery {
-    data: Option<String>,
-}
-
 /// A QR code of a payment URI, as SVG. Only payment URIs (EIP-681 `ethereum:`, BIP-21
 /// `bitcoin:`) are encoded, so this is no general-purpose QR service.
-async fn qr(State(app): State<AppState>, Query(query): Query<QrQuery>) -> Response {
-    let data = query.data.unwrap_or_default();
+async fn qr(State(app): State<AppState>, uri: Uri) -> Response {
+    let query = match SingleQuery::parse(uri.query().unwrap_or_default()) {
+        Ok(query) => query,
+        Err(e) => return e.into_response(),
+    };
+    let data = query.get("data").unwrap_or_default().to_owned();
     let payment_uri = data.starts_with("ethereum:") || data.starts_with("bitcoin:");
     if !payment_uri || data.len() > QR_MAX {
         return secured(

@@ -32,6 +32,15 @@ impl PublicUrl {
         })
     }
 
+    /// `0.0.0.0` or `[::]`: a listen address, not one a browser can open.
+    pub fn host_is_unspecified(&self) -> bool {
+        reqwest::Url::parse(&self.base).is_ok_and(|u| match u.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
+            Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
+            _ => false,
+        })
+    }
+
     /// The hosted payment page.
     pub fn pay_page(&self) -> String {
         format!("{}/pay", self.base)

@@ -25,6 +25,17 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, ConnectError> {
     }
 }
 
+/// The file of a `sqlite://PATH[?options]` URL (`None` for other backends and in-memory
+/// databases).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:" && !url.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path))
+}
+
 /// A database URL with any password replaced, fit for logs and error messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -11,8 +11,17 @@ use serde_json::{Value, json};
 
 both_backends!(
     payment_links_point_at_the_hosted_page_or_an_allowed_base_url,
+    an_idempotency_key_creates_one_link,
     the_hosted_page_is_served_with_its_assets_and_strict_headers,
 );
+
+/// A query for every flow (the default query's limit is 0).
+fn all_flows() -> sluice_store::FlowQuery {
+    sluice_store::FlowQuery {
+        limit: 1000,
+        ..Default::default()
+    }
+}
 
 async fn link(app: &TestApp, extra: Value) -> Reply {
     let mut body = flow_body();
@@ -73,7 +82,7 @@ async fn payment_links_point_at_the_hosted_page_or_an_allowed_base_url(backend: 
     // Refused: another origin, not a URL, not http(s). Nothing is created.
     let before = app
         .store
-        .list_flows(app.env_id, &Default::default(), START)
+        .list_flows(app.env_id, &all_flows(), START)
         .await
         .unwrap()
         .len();
@@ -81,17 +90,22 @@ async fn payment_links_point_at_the_hosted_page_or_an_allowed_base_url(backend: 
         json!("https://evil.example.com/pay"),
         json!("/pay"),
         json!("ftp://shop.example.com/"),
-        json!(7),
     ] {
         let refused = link(&app, json!({"baseUrl": bad})).await;
         let body = refused.assert_error(422, "validation_failed");
         assert_eq!(body["payload"]["errors"][0]["field"], "baseUrl", "{body}");
     }
+    // A wrong JSON type is a malformed request, as for every other field.
+    for bad in [json!(7), json!(["https://shop.example.com/"]), json!({})] {
+        let refused = link(&app, json!({"baseUrl": bad})).await;
+        let body = refused.assert_error(400, "invalid_request");
+        assert!(body.to_string().contains("baseUrl"), "{body}");
+    }
     let flow_refused = link(&app, json!({"amount": "-1"})).await;
     flow_refused.assert_error(422, "validation_failed");
     let after = app
         .store
-        .list_flows(app.env_id, &Default::default(), START)
+        .list_flows(app.env_id, &all_flows(), START)
         .await
         .unwrap()
         .len();
@@ -109,6 +123,72 @@ async fn payment_links_point_at_the_hosted_page_or_an_allowed_base_url(backend: 
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+/// S5 honours `Idempotency-Key` as S1 does: the same key and body replay the answer (one
+/// flow), another body under the key is refused, a refusal is replayed too.
+async fn an_idempotency_key_creates_one_link(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let path = format!("/api/v0/server/{}/payment-links", app.env_id);
+    let auth = format!("Bearer {}", app.api_token);
+    let send = |key: &'static str, body: Value| {
+        let (path, auth) = (path.clone(), auth.clone());
+        let app = &app;
+        async move {
+            let headers = [
+                ("authorization", auth.as_str()),
+                ("idempotency-key", key),
+                ("content-type", "application/json"),
+            ];
+            app.send(Method::POST, &path, &headers, Some(&body.to_string()))
+                .await
+        }
+    };
+    let first = send("order-42", flow_body()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = send("order-42", flow_body()).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body, "the same flow and link");
+    let flows = app
+        .store
+        .list_flows(app.env_id, &all_flows(), START)
+        .await
+        .unwrap();
+    assert_eq!(flows.len(), 1);
+    let mut other = flow_body();
+    other["amount"] = json!("26.00");
+    send("order-42", other)
+        .await
+        .assert_error(422, "idempotency_key_reused");
+    let bad = json!({"baseUrl": "https://evil.example.com/"});
+    let mut refused_body = flow_body();
+    refused_body["baseUrl"] = bad["baseUrl"].clone();
+    let refused = send("order-43", refused_body.clone()).await;
+    refused.assert_error(422, "validation_failed");
+    let replayed = send("order-43", refused_body).await;
+    assert_eq!(
+        (replayed.status, replayed.body),
+        (refused.status, refused.body)
+    );
+    // S1 and S5 keys are separate: the same key on S1 creates its own flow.
+    let s1 = format!("/api/v0/server/{}/flow/payment", app.env_id);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("idempotency-key", "order-42"),
+        ("content-type", "application/json"),
+    ];
+    let created = app
+        .send(Method::POST, &s1, &headers, Some(&flow_body().to_string()))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let flows = app
+        .store
+        .list_flows(app.env_id, &all_flows(), START)
+        .await
+        .unwrap();
+    assert_eq!(flows.len(), 2);
 }
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {

@@ -226,13 +226,16 @@ async fn serve_creates_the_default_environment_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(reply.status(), 201);
+    // Stopped first: a second server on the same SQLite file is refused while one runs.
+    let mut first = first;
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
     let second = start_server(&db.url).await;
     assert!(
         second.stdout.is_empty(),
         "a database with an environment gets no new one: {}",
         second.stdout
     );
-    drop(first);
     drop(second);
 }
 

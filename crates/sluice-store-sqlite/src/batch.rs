@@ -22,10 +22,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use sluice_domain::transitions::Rejection;
 use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
-use sluice_store::{IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
+use sluice_store::{ClaimOutcome, IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::flow_cache::{Committed, FlowCache};
+use crate::idempotency::KeyOp;
 use crate::native::db;
 use crate::native_write;
 
@@ -54,6 +55,11 @@ pub(crate) enum Job {
         now: Timestamp,
         reply: oneshot::Sender<StoreResult<Result<Flow, Rejection>>>,
     },
+    /// Idempotency-key bookkeeping, in the same commit as the flow writes around it.
+    Key {
+        op: KeyOp,
+        reply: oneshot::Sender<StoreResult<ClaimOutcome>>,
+    },
 }
 
 /// A job's result, held until the batch commits.
@@ -63,6 +69,10 @@ enum Done {
         Box<StoreResult<Result<Flow, Rejection>>>,
     ),
     Insert(oneshot::Sender<StoreResult<()>>, StoreResult<()>),
+    Key(
+        oneshot::Sender<StoreResult<ClaimOutcome>>,
+        StoreResult<ClaimOutcome>,
+    ),
 }
 
 impl Done {
@@ -70,6 +80,7 @@ impl Done {
         match self {
             Done::Transition(_, result) => result.is_err(),
             Done::Insert(_, result) => result.is_err(),
+            Done::Key(_, result) => result.is_err(),
         }
     }
 
@@ -83,6 +94,10 @@ impl Done {
                 Err(e) => e.to_string(),
                 Ok(()) => String::new(),
             },
+            Done::Key(_, result) => match result {
+                Err(e) => e.to_string(),
+                Ok(_) => String::new(),
+            },
         }
     }
 
@@ -93,6 +108,8 @@ impl Done {
             (Done::Insert(reply, result), Ok(())) => drop(reply.send(result)),
             (Done::Transition(reply, _), Err(e)) => drop(reply.send(Err(failed(e)))),
             (Done::Insert(reply, _), Err(e)) => drop(reply.send(Err(failed(e)))),
+            (Done::Key(reply, result), Ok(())) => drop(reply.send(result)),
+            (Done::Key(reply, _), Err(e)) => drop(reply.send(Err(failed(e)))),
         }
     }
 }
@@ -180,6 +197,7 @@ fn fail_all(batch: Vec<Job>, e: &str) {
                 drop(reply.send(Err(failed(e))))
             }
             Job::Insert { reply, .. } => drop(reply.send(Err(failed(e)))),
+            Job::Key { reply, .. } => drop(reply.send(Err(failed(e)))),
         }
     }
 }
@@ -230,5 +248,6 @@ fn run_job(conn: &Connection, cache: &mut FlowCache, job: Job) -> Done {
             }
             Done::Insert(reply, result)
         }
+        Job::Key { op, reply } => Done::Key(reply, crate::idempotency::run(conn, &op)),
     }
 }

@@ -1,92 +1,106 @@
-//! Idempotency keys on SQLite. Each step runs inside `BEGIN IMMEDIATE`, so reading the key's
-//! row and acting on it cannot be interleaved with another claim.
+//! Idempotency keys on SQLite, written by the group-commit writer (`batch.rs`) like flows.
+//! They used to take their own `BEGIN IMMEDIATE` on a second connection; under attach load
+//! that transaction waited for SQLite's write lock behind whole batches, polled by the busy
+//! handler's growing sleeps, so keyed creates took up to a second while unkeyed ones took
+//! milliseconds. In the writer's batch a claim costs one statement or two and shares the
+//! batch's fsync. The batch is one transaction, so reading a key's row and acting on it
+//! cannot be interleaved with another claim.
 
+use rusqlite::{Connection, OptionalExtension, params};
 use sluice_store::*;
-use sqlx::{Row, Sqlite, Transaction};
 
-use crate::{SqliteStore, db};
+use crate::native::db;
 
-pub(crate) async fn claim(store: &SqliteStore, c: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
-    let mut tx = store.write().await?;
+/// What a key job does.
+pub(crate) enum KeyOp {
+    Claim(IdempotencyClaim),
+    /// Stores an answer that is not a new flow (a refusal); a new flow's answer is written
+    /// with the flow.
+    Complete(IdempotentAnswer),
+    Release(IdempotencyKeyRef),
+}
+
+/// Runs `op`; `Claim` answers its outcome, the others `Claimed` (nothing to tell).
+pub(crate) fn run(conn: &Connection, op: &KeyOp) -> StoreResult<ClaimOutcome> {
+    match op {
+        KeyOp::Claim(c) => claim(conn, c),
+        KeyOp::Complete(a) => complete(conn, a).map(|()| ClaimOutcome::Claimed),
+        KeyOp::Release(k) => release(conn, k).map(|()| ClaimOutcome::Claimed),
+    }
+}
+
+fn claim(conn: &Connection, c: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
     let env = c.key.environment_id.to_string();
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (environment_id, path, key, request_hash, state, created_at, lease_until) \
-         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6) ON CONFLICT DO NOTHING",
-    )
-    .bind(&env)
-    .bind(&c.key.path)
-    .bind(&c.key.key)
-    .bind(c.request_hash.as_slice())
-    .bind(c.now.0)
-    .bind(c.lease_until.0)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
-    if inserted.rows_affected() == 1 {
-        tx.commit().await.map_err(db)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (environment_id, path, key, request_hash, state, created_at, lease_until) \
+             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute(params![env, c.key.path, c.key.key, c.request_hash.as_slice(), c.now.0, c.lease_until.0])
+        })
+        .map_err(db)?;
+    if inserted == 1 {
         return Ok(ClaimOutcome::Claimed);
     }
-    let row = sqlx::query("SELECT request_hash, state, status, body, created_at, lease_until FROM idempotency_keys WHERE environment_id = ?1 AND path = ?2 AND key = ?3")
-        .bind(&env)
-        .bind(&c.key.path)
-        .bind(&c.key.key)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-    let existing = ExistingKey {
-        request_hash: row.try_get("request_hash").map_err(db)?,
-        state: row.try_get("state").map_err(db)?,
-        status: row.try_get("status").map_err(db)?,
-        body: row.try_get("body").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
-        lease_until: row.try_get("lease_until").map_err(db)?,
-    };
+    let existing = conn
+        .prepare_cached(
+            "SELECT request_hash, state, status, body, created_at, lease_until FROM idempotency_keys \
+             WHERE environment_id = ?1 AND path = ?2 AND key = ?3",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![env, c.key.path, c.key.key], |row| {
+                Ok(ExistingKey {
+                    request_hash: row.get(0)?,
+                    state: row.get(1)?,
+                    status: row.get(2)?,
+                    body: row.get(3)?,
+                    created_at: row.get(4)?,
+                    lease_until: row.get(5)?,
+                })
+            })
+            .optional()
+        })
+        .map_err(db)?
+        .ok_or_else(|| StoreError::Corrupt("an idempotency key vanished inside its transaction".into()))?;
     let outcome = existing.outcome(c);
     if outcome == ClaimOutcome::Claimed {
-        sqlx::query(
+        conn.prepare_cached(
             "UPDATE idempotency_keys SET request_hash = ?4, state = 'running', status = NULL, body = NULL, created_at = ?5, lease_until = ?6 \
              WHERE environment_id = ?1 AND path = ?2 AND key = ?3",
         )
-        .bind(&env)
-        .bind(&c.key.path)
-        .bind(&c.key.key)
-        .bind(c.request_hash.as_slice())
-        .bind(c.now.0)
-        .bind(c.lease_until.0)
-        .execute(&mut *tx)
-        .await
+        .and_then(|mut s| {
+            s.execute(params![env, c.key.path, c.key.key, c.request_hash.as_slice(), c.now.0, c.lease_until.0])
+        })
         .map_err(db)?;
     }
-    tx.commit().await.map_err(db)?;
     Ok(outcome)
 }
 
-pub(crate) async fn complete(
-    tx: &mut sqlx::SqliteConnection,
-    a: &IdempotentAnswer,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?4, body = ?5 WHERE environment_id = ?1 AND path = ?2 AND key = ?3")
-        .bind(a.key.environment_id.to_string())
-        .bind(&a.key.path)
-        .bind(&a.key.key)
-        .bind(i64::from(a.status))
-        .bind(&a.body)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+/// Marks a claimed key answered; also used by `insert_flow` for a new flow's answer.
+pub(crate) fn complete(conn: &Connection, a: &IdempotentAnswer) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE idempotency_keys SET state = 'done', status = ?4, body = ?5 \
+         WHERE environment_id = ?1 AND path = ?2 AND key = ?3",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            a.key.environment_id.to_string(),
+            a.key.path,
+            a.key.key,
+            i64::from(a.status),
+            a.body,
+        ])
+    })
+    .map_err(db)?;
     Ok(())
 }
 
-pub(crate) async fn release(
-    tx: &mut Transaction<'static, Sqlite>,
-    key: &IdempotencyKeyRef,
-) -> StoreResult<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE environment_id = ?1 AND path = ?2 AND key = ?3 AND state = 'running'")
-        .bind(key.environment_id.to_string())
-        .bind(&key.path)
-        .bind(&key.key)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+fn release(conn: &Connection, key: &IdempotencyKeyRef) -> StoreResult<()> {
+    conn.prepare_cached(
+        "DELETE FROM idempotency_keys WHERE environment_id = ?1 AND path = ?2 AND key = ?3 AND state = 'running'",
+    )
+    .and_then(|mut s| s.execute(params![key.environment_id.to_string(), key.path, key.key]))
+    .map_err(db)?;
     Ok(())
 }

@@ -50,8 +50,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `url` (`sqlite://path`) and applies
+    /// Opens (creating it if missing) the database at `url` (`sqlite://path`) and applies
     /// pending migrations.
+    /// A new file is created readable by its owner only; SQLite gives the `-wal` and `-shm`
+    /// files the database file's permissions.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(db)?
@@ -60,6 +62,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        create_private(options.get_filename())?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -90,6 +93,14 @@ impl SqliteStore {
 
     /// A write transaction that takes SQLite's write lock up front, so that it can never fail
     /// half-way with "database is locked" when another process (the CLI) also writes.
+    /// An idempotency-key job for the group-commit writer.
+    async fn key_job(&self, op: idempotency::KeyOp) -> StoreResult<ClaimOutcome> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = batch::Job::Key { op, reply };
+        self.batch.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
@@ -510,19 +521,17 @@ impl Store for SqliteStore {
     }
 
     async fn claim_idempotency_key(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome> {
-        idempotency::claim(self, claim).await
+        self.key_job(idempotency::KeyOp::Claim(claim.clone())).await
     }
 
     async fn store_idempotent_answer(&self, answer: &IdempotentAnswer) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        idempotency::complete(&mut tx, answer).await?;
-        tx.commit().await.map_err(db)
+        let op = idempotency::KeyOp::Complete(answer.clone());
+        self.key_job(op).await.map(drop)
     }
 
     async fn release_idempotency_key(&self, key: &IdempotencyKeyRef) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        idempotency::release(&mut tx, key).await?;
-        tx.commit().await.map_err(db)
+        let op = idempotency::KeyOp::Release(key.clone());
+        self.key_job(op).await.map(drop)
     }
 
     async fn purge_idempotency_keys(&self, before: Timestamp) -> StoreResult<u64> {
@@ -535,5 +544,23 @@ impl Store for SqliteStore {
                 .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(done.rows_affected())
+    }
+}
+
+/// Creates a missing database file with mode 0600 (it holds deposit keys and memos), before
+/// SQLite would create it world-readable. An existing file is left as it is.
+fn create_private(path: &std::path::Path) -> StoreResult<()> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(Box::new(e))),
     }
 }

@@ -36,20 +36,7 @@ pub(crate) fn insert_flow(
     })
     .map_err(db)?;
     if let Some(a) = answer {
-        conn.prepare_cached(
-            "UPDATE idempotency_keys SET state = 'done', status = ?4, body = ?5 \
-             WHERE environment_id = ?1 AND path = ?2 AND key = ?3",
-        )
-        .and_then(|mut done| {
-            done.execute(params![
-                a.key.environment_id.to_string(),
-                a.key.path,
-                a.key.key,
-                i64::from(a.status),
-                a.body,
-            ])
-        })
-        .map_err(db)?;
+        crate::idempotency::complete(conn, a)?;
     }
     Ok(())
 }

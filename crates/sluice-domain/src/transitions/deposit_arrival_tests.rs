@@ -47,11 +47,11 @@ fn transfer(tx: u8, amount: u128) -> ObservedTransfer {
     }
 }
 
-fn deposit_events(t: &Transition) -> Vec<&serde_json::Value> {
+fn deposit_events(t: &Transition) -> Vec<serde_json::Value> {
     t.events
         .iter()
         .filter(|e| e.event_type == "flow.deposit.received")
-        .map(|e| &e.payload["data"])
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap()["data"].clone())
         .collect()
 }
 

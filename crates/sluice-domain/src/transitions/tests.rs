@@ -218,7 +218,9 @@ fn wire_form_round_trips_and_omits_empty_optionals() {
     assert!(json["settlementTxHash"].is_null() && json["settlementConfig"].is_null());
     assert_eq!(json["expiresAt"], "1970-01-01T00:00:10.000Z");
     f.source = Some(request(SourceType::Wallet).source);
-    f.memo = Some(serde_json::json!({"order": 1}));
+    f.memo = Some(crate::memo::Memo::from_value(
+        &serde_json::json!({"order": 1}),
+    ));
     let json = serde_json::to_value(&f).unwrap();
     assert_eq!(json["sourceType"], "wallet");
     let mut back: Flow = serde_json::from_value(json).unwrap();

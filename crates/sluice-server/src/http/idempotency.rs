@@ -2,14 +2,16 @@
 //! the stored answer for 24 h; another body is `422 idempotency_key_reused`; a key whose first
 //! request is still running is `409 idempotency_key_in_use`. Only 201, 400 and 422 answers
 //! are stored; a 201's answer is stored in the same transaction as its flow, so a crash can
-//! never leave a flow whose key would create a second one.
+//! never leave a flow whose key would create a second one. S1 and S5 (payment links) share
+//! this; each route's keys are its own (the key is scoped by environment and path).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use sluice_domain::Flow;
 use sluice_domain::{EnvironmentId, Timestamp};
-use sluice_store::{ClaimOutcome, IdempotencyClaim, IdempotencyKeyRef};
+use sluice_store::{ClaimOutcome, IdempotencyClaim, IdempotencyKeyRef, IdempotentAnswer};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -68,6 +70,68 @@ pub async fn claim(
             ErrorCode::IdempotencyKeyInUse,
             "A request with this Idempotency-Key is still running; retry shortly.",
         )),
+    }
+}
+
+/// Inserts `flow` and answers `201` with `body`; under a key, the answer is stored in the
+/// flow's own transaction.
+pub async fn insert_created(
+    app: &AppState,
+    flow: &Flow,
+    key: Option<IdempotencyKeyRef>,
+    body: String,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
+    let answer = key.map(|key| IdempotentAnswer {
+        key,
+        status: 201,
+        body: body.clone(),
+        now,
+    });
+    if let Err(e) = app.store.insert_flow(flow, answer.as_ref()).await {
+        if let Some(answer) = &answer {
+            release_quietly(app, &answer.key).await;
+        }
+        return Err(e.into());
+    }
+    Ok(json_response(StatusCode::CREATED, body))
+}
+
+/// Answers a refused request. Under a key, a `400` or `422` is stored, so a retry with the
+/// same body gets it again; any other error frees the key for a retry.
+pub async fn answer_refusal(
+    app: &AppState,
+    key: Option<IdempotencyKeyRef>,
+    error: ApiError,
+    now: Timestamp,
+) -> Result<Response, ApiError> {
+    let Some(key) = key else { return Err(error) };
+    let response = error.into_response();
+    let status = response.status();
+    if !matches!(status.as_u16(), 400 | 422) {
+        release_quietly(app, &key).await;
+        return Ok(response);
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    let answer = IdempotentAnswer {
+        key: key.clone(),
+        status: status.as_u16(),
+        body: body.clone(),
+        now,
+    };
+    if let Err(e) = app.store.store_idempotent_answer(&answer).await {
+        release_quietly(app, &key).await;
+        return Err(e.into());
+    }
+    Ok(json_response(status, body))
+}
+
+async fn release_quietly(app: &AppState, key: &IdempotencyKeyRef) {
+    if let Err(e) = app.store.release_idempotency_key(key).await {
+        tracing::warn!(error = %e, "could not release an idempotency key; it frees itself when its lease ends");
     }
 }
 

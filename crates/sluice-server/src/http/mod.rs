@@ -9,6 +9,7 @@ pub mod payer_flows;
 pub mod payer_options;
 pub mod payer_payment;
 pub mod payment_links;
+pub mod query;
 pub mod server_auth;
 pub mod server_flows;
 pub mod webhook_deliveries;

@@ -85,6 +85,25 @@ fn request_id(req: &Request) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
+/// The method as a metrics label: any token is a valid HTTP method, so made-up ones share
+/// `other` instead of each creating new series (unbounded memory on `/metrics`).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
 /// One line per request: method, route template (never the query, never a header), status,
 /// latency, inside a span holding the request ID. Path IDs are not secrets; tokens only travel
 /// in headers, which are never logged.
@@ -104,7 +123,7 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     );
     let labels = [
         ("route", route_label),
-        ("method", method.to_string()),
+        ("method", method_label(&method).to_owned()),
         ("status", status),
     ];
     metrics::counter!("sluice_http_requests_total", &labels).increment(1);

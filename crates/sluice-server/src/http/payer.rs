@@ -1,4 +1,5 @@
-//! The payer gate: every SDK route (P1–P8) passes through it. In the spec's order it checks
+//! The payer gate: every SDK route (P1–P8) passes through it. It first counts the request
+//! against the client's rate limit, then, in the spec's order, it checks
 //! the path IDs (400), the environment (404 `flow_not_found`, never revealing which part was
 //! unknown) and the request's `Origin` (403 `origin_not_allowed`, with no CORS headers), then
 //! answers CORS preflights itself and adds the CORS headers to every other answer, success or
@@ -33,6 +34,12 @@ const ALLOWED_HEADERS: &str = "content-type, x-dynamic-flow-session-token, x-dyn
      x-dynamic-platform, x-dyn-request-id, x-dyn-session-id, x-dyn-session-public-key, authorization, idempotency-key";
 
 pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Counted before anything is parsed or looked up, so that malformed IDs and unknown
+    // environments spend a client's allowance like every other request.
+    let client_ip = client_address(&app, &req);
+    if let Some(wait) = client_ip.and_then(|ip| app.rate_limits.check_client(ip).err()) {
+        return client_over_limit(&app, &req, wait);
+    }
     let (environment_id, flow_id) = match path_ids(req.uri().path()) {
         Ok(ids) => ids,
         Err(e) => return e.into_response(),
@@ -48,26 +55,25 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
         Err(e) => return ApiError::from(e).into_response(),
     };
     let origin = req.headers().get(header::ORIGIN).cloned();
-    if let Some(origin) = &origin {
-        let allowed = origin.to_str().is_ok_and(|o| {
-            crate::origin::is_allowed(o, &environment.allowed_origins)
-                || app.public_url.as_ref().is_some_and(|u| u.origin() == o)
-        });
-        if !allowed {
-            return ApiError::new(
-                ErrorCode::OriginNotAllowed,
-                "This page's origin is not allowed for the environment.",
-            )
-            .into_response();
-        }
+    if origin
+        .as_ref()
+        .is_some_and(|o| !origin_allowed(&app, o, &environment))
+    {
+        return ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "This page's origin is not allowed for the environment.",
+        )
+        .into_response();
     }
-    let limited = rate_limited(&app, &req, flow_id);
-    let mut response = if let Some(response) = limited {
-        response
+    let attach = req.method() == Method::POST && req.uri().path().ends_with("/source");
+    let flow_wait = attach
+        .then(|| app.rate_limits.check_flow(flow_id).err())
+        .flatten();
+    let mut response = if let Some(wait) = flow_wait {
+        too_many_requests(wait)
     } else if req.method() == Method::OPTIONS {
         preflight()
     } else {
-        let client_ip = client_address(&app, &req);
         req.extensions_mut().insert(PayerContext {
             environment,
             flow_id,
@@ -76,13 +82,40 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
         next.run(req).await
     };
     if let Some(origin) = origin {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After"),
-        );
+        add_cors(&mut response, origin);
+    }
+    response
+}
+
+fn origin_allowed(app: &AppState, origin: &HeaderValue, environment: &Environment) -> bool {
+    origin.to_str().is_ok_and(|o| {
+        crate::origin::is_allowed(o, &environment.allowed_origins)
+            || app.public_url.as_ref().is_some_and(|u| u.origin() == o)
+    })
+}
+
+fn add_cors(response: &mut Response, origin: HeaderValue) {
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After"),
+    );
+}
+
+/// The `429` of a client over its per-address limit. It carries CORS headers (so the page can
+/// read `Retry-After`) only when the origin is known to be allowed without a lookup: from
+/// the environment cache, which a page making that many requests keeps warm.
+fn client_over_limit(app: &AppState, req: &Request, wait: u64) -> Response {
+    let mut response = too_many_requests(wait);
+    let cached = path_ids(req.uri().path())
+        .ok()
+        .and_then(|(env, _)| app.environments.fresh(env, app.clock.now()));
+    if let (Some(origin), Some(env)) = (req.headers().get(header::ORIGIN), cached)
+        && origin_allowed(app, origin, &env)
+    {
+        add_cors(&mut response, origin.clone());
     }
     response
 }
@@ -107,19 +140,8 @@ fn client_address(app: &AppState, req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip())
 }
 
-/// `429 rate_limited` with `Retry-After` when the client, or (for attach) the flow, is over
-/// its limit.
-fn rate_limited(app: &AppState, req: &Request, flow_id: FlowId) -> Option<Response> {
-    let client = client_address(app, req).map_or(Ok(()), |ip| app.rate_limits.check_client(ip));
-    let attach = req.method() == Method::POST && req.uri().path().ends_with("/source");
-    let verdict = client.and_then(|()| {
-        if attach {
-            app.rate_limits.check_flow(flow_id)
-        } else {
-            Ok(())
-        }
-    });
-    let wait = verdict.err()?;
+/// `429 rate_limited` with `Retry-After`.
+fn too_many_requests(wait: u64) -> Response {
     let mut response = ApiError::new(
         ErrorCode::RateLimited,
         format!("Too many requests; retry in {wait} s."),
@@ -128,7 +150,7 @@ fn rate_limited(app: &AppState, req: &Request, flow_id: FlowId) -> Option<Respon
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-    Some(response)
+    response
 }
 
 fn preflight() -> Response {

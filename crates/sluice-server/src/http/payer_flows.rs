@@ -13,7 +13,7 @@ use sluice_domain::token::mint_session_token;
 use sluice_domain::{Flow, Timestamp};
 use utoipa::ToSchema;
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::payer::{PayerContext, presented_token};
 use crate::AppState;
 use crate::error::ApiError;
@@ -57,6 +57,7 @@ pub async fn get_flow(
     request_body(content = crate::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
     responses(
         crate::openapi::responses::PayerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The source is attached; the previous session token is dead.", body = SourceAttached),
         (status = 401, description = "`invalid_session_token`: re-attaching from `signing` without the live session token.", body = crate::openapi::schemas::Error),
         (status = 403, description = "`origin_not_allowed`, or `flow_source_blocked` (`payload.reason = sanctions_blocked`): nothing was saved.", body = crate::openapi::schemas::Error),
@@ -68,8 +69,9 @@ pub async fn attach_source(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<SourceAttached>, ApiError> {
+    let body = body.read(&app).await?;
     let map = parse_object(&body, false)?;
     let env = &ctx.environment;
     let configured_exchanges = app.exchanges.configured(env.id);

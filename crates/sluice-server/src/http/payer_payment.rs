@@ -11,7 +11,7 @@ use sluice_domain::request::parse_object;
 use sluice_domain::transitions::{self, authorize_session};
 use sluice_domain::{Flow, SourceType, TokenHash};
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::payer::{PayerContext, presented_token};
 use crate::error::{ApiError, ErrorCode};
 use crate::{AppState, lifecycle, quoting, signing};
@@ -41,6 +41,7 @@ async fn authorized(
     security(("sessionToken" = [])),
     responses(
         crate::openapi::responses::PayerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The flow with a fresh `quote`; `quoteVersion` grew by one.", body = sluice_domain::Flow),
         (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
         (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
@@ -52,9 +53,10 @@ pub async fn quote(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<Flow>, ApiError> {
     let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let body = body.read(&app).await?;
     let request = parse_quote(&parse_object(&body, true)?, flow.mode)?;
     let now = app.clock.now();
     transitions::check_quote(Some(&flow), &token, now)?;
@@ -119,6 +121,7 @@ pub async fn quote(
     security(("sessionToken" = [])),
     responses(
         crate::openapi::responses::PayerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The flow in `signing` with `quote.signingPayload`.", body = sluice_domain::Flow),
         (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
         (status = 409, description = "`flow_invalid_transition`, `quote_expired` or `risk_not_cleared`.", body = crate::openapi::schemas::Error),
@@ -130,9 +133,10 @@ pub async fn prepare(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<Flow>, ApiError> {
     let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let body = body.read(&app).await?;
     let request = parse_prepare(&parse_object(&body, true)?)?;
     let now = app.clock.now();
     transitions::check_prepare(Some(&flow), &token, now).map_err(|rejection| {
@@ -179,6 +183,7 @@ pub async fn prepare(
     security(("sessionToken" = [])),
     responses(
         crate::openapi::responses::PayerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The flow in `broadcasted`; Sluice now watches the chain.", body = sluice_domain::Flow),
         (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
         (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
@@ -189,9 +194,10 @@ pub async fn broadcast(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<Flow>, ApiError> {
     let (flow, token) = authorized(&app, &ctx, &headers).await?;
+    let body = body.read(&app).await?;
     let wallet = flow
         .source
         .as_ref()

@@ -1,20 +1,22 @@
 //! S5 `POST /server/{environmentId}/payment-links`: a payment flow and the link a payer opens
 //! to pay it. The link is the merchant's own page (`baseUrl`, whose origin must be one of the
 //! environment's allowed origins) or Sluice's hosted page (`{public_url}/pay`), with a `flow`
-//! query parameter added: base64url (no padding) of `{"environmentId", "flowId"}`.
+//! query parameter added: base64url (no padding) of `{"environmentId", "flowId"}`. Like S1 it
+//! honours `Idempotency-Key`: a retry with the same key and body gets the same link and flow.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use data_encoding::BASE64URL_NOPAD;
 use serde::Serialize;
 use serde_json::json;
 use sluice_domain::create::parse_create;
-use sluice_domain::request::{FieldError, parse_object};
-use sluice_domain::{EnvironmentId, Flow, FlowId, FlowMode};
+use sluice_domain::request::{FieldError, Fields, parse_object};
+use sluice_domain::{EnvironmentId, Flow, FlowId, FlowMode, Timestamp};
 use utoipa::ToSchema;
 
-use super::body::RawBody;
+use super::body::PendingBody;
+use super::idempotency;
 use super::server_auth::{authorize, parse_environment_id};
 use crate::AppState;
 use crate::error::ApiError;
@@ -53,7 +55,7 @@ fn base_url_error(message: &str) -> ApiError {
 /// `baseUrl` checked against the environment's origins, or the hosted page.
 fn page_url(
     app: &AppState,
-    base: Option<&serde_json::Value>,
+    base: Option<&str>,
     origins: &[String],
 ) -> Result<reqwest::Url, ApiError> {
     let Some(base) = base else {
@@ -64,10 +66,7 @@ fn page_url(
             .ok_or_else(|| base_url_error("this server has no public URL; pass baseUrl"))?;
         return reqwest::Url::parse(&page).map_err(|e| ApiError::internal(&e));
     };
-    let text = base
-        .as_str()
-        .ok_or_else(|| base_url_error("must be a string"))?;
-    let url = reqwest::Url::parse(text)
+    let url = reqwest::Url::parse(base)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| base_url_error("must be an absolute http:// or https:// URL"))?;
@@ -85,33 +84,66 @@ fn page_url(
     tag = "server",
     summary = "S5: create a payment flow and its payment link",
     operation_id = "createPaymentLink",
-    params(crate::openapi::params::EnvironmentPath),
+    params(crate::openapi::params::EnvironmentPath, ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer (the same flow and link) for 24 h.")),
     request_body(content = crate::openapi::schemas::CreatePaymentLinkRequest, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new payment flow (server view) and the link to pay it.", body = PaymentLink),
-        (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed).", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed); or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
     ),
 )]
 pub async fn create(
     State(app): State<AppState>,
     Path(environment): Path<String>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<PaymentLink>), ApiError> {
+    body: PendingBody,
+) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
-    let mut map = parse_object(&body, false)?;
-    let base = map.remove("baseUrl");
+    let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
+    if let Some(key) = &key
+        && let Some(replay) = idempotency::claim(&app, key, &body, now).await?
+    {
+        return Ok(replay);
+    }
+    let (flow, url) = match link(&app, environment, &body, now).await {
+        Ok(created) => created,
+        Err(refusal) => return idempotency::answer_refusal(&app, key, refusal, now).await,
+    };
+    let answer = PaymentLink {
+        flow,
+        payment_url: url.into(),
+    };
+    let body = serde_json::to_string(&answer).map_err(|e| ApiError::internal(&e))?;
+    let created = idempotency::insert_created(&app, &answer.flow, key, body, now).await?;
+    tracing::info!(flow.id = %answer.flow.id, env.id = %environment, "payment link created");
+    Ok(created)
+}
+
+/// The flow a request describes and its link, or why the request is refused.
+async fn link(
+    app: &AppState,
+    environment: EnvironmentId,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(Flow, reqwest::Url), ApiError> {
+    let mut map = parse_object(body, false)?;
+    let base = Fields::root(&map).str("baseUrl")?.map(str::to_owned);
+    map.remove("baseUrl");
     let env = app
         .store
         .environment(environment)
         .await?
         .ok_or_else(ApiError::flow_not_found)?;
-    let flow_result = parse_create(&map, FlowMode::Payment, environment, now);
-    let page = page_url(&app, base.as_ref(), &env.allowed_origins);
+    let flow_result = parse_create(&map, FlowMode::Payment, environment, now)
+        .map(|flow| super::server_flows::with_exact_memo(flow, body));
+    let page = page_url(app, base.as_deref(), &env.allowed_origins);
     let (flow, mut url) = match (flow_result, page) {
         (Ok(flow), Ok(url)) => (flow, url),
         (Err(refusal), _) => return Err(refusal.into()),
@@ -119,13 +151,5 @@ pub async fn create(
     };
     url.query_pairs_mut()
         .append_pair("flow", &link_parameter(environment, flow.id));
-    app.store.insert_flow(&flow, None).await?;
-    tracing::info!(flow.id = %flow.id, env.id = %environment, "payment link created");
-    Ok((
-        StatusCode::CREATED,
-        Json(PaymentLink {
-            flow,
-            payment_url: url.into(),
-        }),
-    ))
+    Ok((flow, url))
 }

@@ -4,22 +4,46 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use data_encoding::BASE64URL_NOPAD;
-use serde_json::json;
 use sluice_domain::create::parse_create;
-use sluice_domain::request::{RequestError, parse_object};
+use sluice_domain::request::parse_object;
 use sluice_domain::{ExecutionState, Flow, FlowId, FlowMode, SettlementState, Timestamp};
-use sluice_store::{FlowQuery, IdempotentAnswer};
+use sluice_store::FlowQuery;
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::idempotency;
+use super::query::SingleQuery;
 use super::server_auth::{authorize, parse_environment_id, parse_flow_id};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::lifecycle;
+
+/// S1's answer. Flows are answered through structs, never `serde_json::Value`, so that the
+/// memo is written exactly as it was sent.
+#[derive(serde::Serialize)]
+struct FlowAnswer<'a> {
+    flow: &'a Flow,
+}
+
+/// S4's answer.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FlowPage<'a> {
+    flows: &'a [Flow],
+    next_cursor: Option<String>,
+}
+
+/// The memo's exact text from the request body (the parsed fields read its numbers as
+/// floats).
+pub(super) fn with_exact_memo(mut flow: Flow, body: &[u8]) -> Flow {
+    if flow.memo.is_some() {
+        flow.memo = sluice_domain::memo::exact_memo(body).or(flow.memo);
+    }
+    flow
+}
 
 /// S1 `POST /server/{environmentId}/flow/{mode}`.
 #[utoipa::path(
@@ -33,6 +57,7 @@ use crate::lifecycle;
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The new flow (server view).", body = crate::openapi::schemas::FlowCreated),
         (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
@@ -43,7 +68,7 @@ pub async fn create(
     Path((environment, mode)): Path<(String, String)>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     let mode: FlowMode = mode.parse().map_err(|()| {
@@ -53,6 +78,7 @@ pub async fn create(
         ))
     })?;
     authorize(&app, &headers, environment, "flow.write").await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let key = idempotency::key_from_headers(&headers, environment, uri.path())?;
     if let Some(key) = &key
@@ -62,62 +88,17 @@ pub async fn create(
     }
     let parsed =
         parse_object(&body, false).and_then(|map| parse_create(&map, mode, environment, now));
-    let flow = match parsed {
+    let flow = match parsed.map(|flow| with_exact_memo(flow, &body)) {
         Ok(flow) => flow,
-        Err(refusal) => return answer_refusal(&app, key, refusal, now).await,
-    };
-    let body = json!({ "flow": &flow }).to_string();
-    let answer = key.map(|key| IdempotentAnswer {
-        key,
-        status: 201,
-        body: body.clone(),
-        now,
-    });
-    if let Err(e) = app.store.insert_flow(&flow, answer.as_ref()).await {
-        if let Some(answer) = &answer {
-            release_quietly(&app, &answer.key).await;
+        Err(refusal) => {
+            return idempotency::answer_refusal(&app, key, refusal.into(), now).await;
         }
-        return Err(e.into());
-    }
-    tracing::info!(flow.id = %flow.id, env.id = %environment, flow.mode = %mode, "flow created");
-    Ok(idempotency::json_response(StatusCode::CREATED, body))
-}
-
-/// A 400 or 422 is stored under the key too, so a retry with the same body gets it again.
-async fn answer_refusal(
-    app: &AppState,
-    key: Option<sluice_store::IdempotencyKeyRef>,
-    refusal: RequestError,
-    now: Timestamp,
-) -> Result<Response, ApiError> {
-    let error = ApiError::from(refusal);
-    let Some(key) = key else { return Err(error) };
-    let response = error.into_response();
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let body = String::from_utf8_lossy(&bytes).into_owned();
-    let answer = IdempotentAnswer {
-        key: key.clone(),
-        status,
-        body: body.clone(),
-        now,
     };
-    if let Err(e) = app.store.store_idempotent_answer(&answer).await {
-        release_quietly(app, &key).await;
-        return Err(e.into());
-    }
-    Ok(idempotency::json_response(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        body,
-    ))
-}
-
-async fn release_quietly(app: &AppState, key: &sluice_store::IdempotencyKeyRef) {
-    if let Err(e) = app.store.release_idempotency_key(key).await {
-        tracing::warn!(error = %e, "could not release an idempotency key; it frees itself when its lease ends");
-    }
+    let body =
+        serde_json::to_string(&FlowAnswer { flow: &flow }).map_err(|e| ApiError::internal(&e))?;
+    let created = idempotency::insert_created(&app, &flow, key, body, now).await?;
+    tracing::info!(flow.id = %flow.id, env.id = %environment, flow.mode = %mode, "flow created");
+    Ok(created)
 }
 
 /// S2 `GET /server/{environmentId}/flow/{flowId}`.
@@ -198,14 +179,13 @@ pub async fn cancel(
 pub async fn list(
     State(app): State<AppState>,
     Path(environment): Path<String>,
-    query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let environment = parse_environment_id(&environment)?;
     authorize(&app, &headers, environment, "flow.read").await?;
-    let Query(params) =
-        query.map_err(|e| ApiError::invalid_request(format!("bad query string: {e}")))?;
-    let query = list_query(&params)?;
+    let params = SingleQuery::parse(uri.query().unwrap_or_default())?;
+    let query = list_query(&params.0)?;
     let now = app.clock.now();
     let mut page_query = query.clone();
     page_query.limit = query.limit + 1;
@@ -217,7 +197,11 @@ pub async fn list(
         None
     };
     let flows: Vec<Flow> = flows.into_iter().map(|f| f.observed(now)).collect();
-    Ok(Json(json!({ "flows": flows, "nextCursor": next_cursor })).into_response())
+    let page = FlowPage {
+        flows: &flows,
+        next_cursor,
+    };
+    Ok(Json(page).into_response())
 }
 
 fn list_query(params: &HashMap<String, String>) -> Result<FlowQuery, ApiError> {

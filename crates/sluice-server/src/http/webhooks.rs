@@ -2,8 +2,6 @@
 //! sends a `ping`), list, get, update, delete and rotate the secret. Secrets appear only in
 //! the answers to create and rotate. Deliveries are in `webhook_deliveries.rs`.
 
-use std::net::IpAddr;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,10 +10,11 @@ use sluice_domain::EnvironmentId;
 use sluice_domain::request::{FieldErrors, Fields, parse_object};
 use sluice_store::{Delivery, EVENT_TYPES, WebhookEndpoint};
 
-use super::body::RawBody;
+use super::body::PendingBody;
 use super::server_auth::{authorize, parse_environment_id};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
+use crate::webhook_url;
 
 fn endpoint_json(e: &WebhookEndpoint) -> Value {
     json!({"id": e.id, "url": e.url, "eventTypes": e.event_types, "enabled": e.enabled, "createdAt": e.created_at, "updatedAt": e.updated_at})
@@ -38,61 +37,9 @@ pub(super) fn not_found() -> ApiError {
     )
 }
 
-/// http(s), at most 2048 characters, and — unless the operator allows them — not a loopback,
-/// private or link-local address (a guard against using webhooks to reach internal services).
-fn check_url(url: &str, allow_private: bool, errors: &mut FieldErrors) {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
-    let host = host.map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h));
-    let hostname = host.map(|h| {
-        if h.starts_with('[') {
-            h.trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or_default()
-        } else {
-            h.split(':').next().unwrap_or_default()
-        }
-    });
-    match hostname {
-        None | Some("") => errors.push(
-            "url",
-            "pattern",
-            "must be an http:// or https:// URL with a host",
-        ),
-        Some(_) if url.len() > 2048 || url.chars().any(char::is_whitespace) => errors.push(
-            "url",
-            "pattern",
-            "must be at most 2048 characters without spaces",
-        ),
-        Some(h) if !allow_private && is_private(h) => errors.push(
-            "url",
-            "not_allowed",
-            "loopback and private addresses are refused (webhooks.allow_private_urls)",
-        ),
-        Some(_) => {}
-    }
-}
-
-fn is_private(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
-        return true;
-    }
-    match host.parse::<IpAddr>() {
-        Ok(IpAddr::V4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Ok(IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        Err(_) => false,
-    }
-}
-
 /// Reads `url`, `eventTypes` and `enabled` into `endpoint`; `creating` makes `url` required.
-fn apply_body(
+/// The URL is checked by `webhook_url`, with a lookup of its host name.
+async fn apply_body(
     app: &AppState,
     body: &[u8],
     endpoint: &mut WebhookEndpoint,
@@ -103,7 +50,11 @@ fn apply_body(
     let mut errors = FieldErrors::default();
     match f.str("url")? {
         Some(url) => {
-            check_url(url, app.config.webhooks.allow_private_urls, &mut errors);
+            let allow_private = app.config.webhooks.allow_private_urls;
+            let checked = webhook_url::check_for_registration(url, allow_private, &*app.hosts);
+            if let Err(problem) = checked.await {
+                errors.push("url", problem.code, problem.message);
+            }
             endpoint.url = url.to_owned();
         }
         None if creating => errors.push("url", "required", "is required"),
@@ -139,6 +90,7 @@ fn apply_body(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 201, description = "The endpoint with its signing `secret` (shown once); a `ping` delivery is queued.", body = crate::openapi::schemas::WebhookEndpoint),
         (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
     ),
@@ -147,9 +99,10 @@ pub async fn create(
     State(app): State<AppState>,
     Path(environment): Path<String>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let environment = gate(&app, &headers, &environment).await?;
+    let body = body.read(&app).await?;
     let now = app.clock.now();
     let mut endpoint = WebhookEndpoint {
         id: sluice_domain::FlowId::new_random().to_string(),
@@ -161,7 +114,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    apply_body(&app, &body, &mut endpoint, true)?;
+    apply_body(&app, &body, &mut endpoint, true).await?;
     let ping_id = sluice_domain::FlowId::new_random().to_string();
     let ping = json!({"type": "ping", "timestamp": now, "data": {"endpointId": endpoint.id, "environmentId": environment}});
     let delivery = Delivery::new(&endpoint, ping_id, "ping", ping.to_string(), now);
@@ -249,6 +202,7 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         crate::openapi::responses::ServerErrors,
+        crate::openapi::responses::BodyErrors,
         (status = 200, description = "The changed endpoint.", body = crate::openapi::schemas::WebhookEndpoint),
         (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
         (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
@@ -258,11 +212,12 @@ pub async fn update(
     State(app): State<AppState>,
     Path((environment, id)): Path<(String, String)>,
     headers: HeaderMap,
-    RawBody(body): RawBody,
+    body: PendingBody,
 ) -> Result<Json<Value>, ApiError> {
     let environment = gate(&app, &headers, &environment).await?;
+    let body = body.read(&app).await?;
     let mut endpoint = load(&app, environment, &id).await?;
-    apply_body(&app, &body, &mut endpoint, false)?;
+    apply_body(&app, &body, &mut endpoint, false).await?;
     endpoint.updated_at = app.clock.now();
     app.store.update_endpoint(&endpoint).await?;
     Ok(Json(endpoint_json(&endpoint)))

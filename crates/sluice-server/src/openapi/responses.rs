@@ -42,3 +42,15 @@ pub enum ServerErrors {
     #[response(status = 500)]
     Internal(Error),
 }
+
+/// What a route that reads a request body can answer about the body itself.
+#[derive(IntoResponses)]
+pub enum BodyErrors {
+    /// `request_timeout`: the body did not arrive within `http.body_read_timeout_secs`; the
+    /// connection is closed (`Connection: close`).
+    #[response(status = 408)]
+    RequestTimeout(Error),
+    /// `payload_too_large`: the body is over 64 KiB; the connection is closed.
+    #[response(status = 413)]
+    PayloadTooLarge(Error),
+}

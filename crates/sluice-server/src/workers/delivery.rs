@@ -14,6 +14,7 @@ use sluice_store::{Attempt, AttemptOutcome, ClaimLimits, Delivery, DeliveryStatu
 
 use super::Step;
 use crate::AppState;
+use crate::host_lookup::{GuardedResolver, Refused, is_refused};
 use crate::webhooks::signature_headers;
 
 /// `Retry-After` is honoured up to this long.
@@ -31,12 +32,32 @@ struct Sent {
     duration_ms: i64,
 }
 
+impl Sent {
+    /// Nothing was sent: the URL or every address of its host is refused. The attempt says
+    /// only that, whatever the reason, so a tenant cannot map internal addresses and ports.
+    fn refused() -> Self {
+        Self {
+            status: None,
+            retry_after: None,
+            error: Some(Refused.to_string()),
+            duration_ms: 0,
+        }
+    }
+}
+
 impl DeliveryWorker {
     pub fn new(app: AppState) -> Self {
         sluice_chain::ensure_tls();
         let timeout = Duration::from_secs(app.config.webhooks.request_timeout_secs);
+        // Names are resolved by the guarded resolver at connect time; IP literals never reach
+        // it, so `post` checks the URL itself first.
+        let resolver = GuardedResolver {
+            lookup: app.hosts.clone(),
+            allow_private: app.config.webhooks.allow_private_urls,
+        };
         let http = reqwest::Client::builder()
             .timeout(timeout)
+            .dns_resolver(resolver)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
@@ -179,6 +200,10 @@ impl DeliveryWorker {
     }
 
     async fn post(&self, url: &str, secret: &str, delivery: &Delivery, now: Timestamp) -> Sent {
+        let allow_private = self.app.config.webhooks.allow_private_urls;
+        let Ok(url) = crate::webhook_url::check(url, allow_private) else {
+            return Sent::refused();
+        };
         let timestamp = now.millis() / 1000;
         let body = delivery.payload.as_bytes().to_vec();
         let mut request = self
@@ -208,6 +233,7 @@ impl DeliveryWorker {
                     duration_ms,
                 }
             }
+            Err(e) if is_refused(&e) => Sent::refused(),
             Err(e) => {
                 let error = if e.is_timeout() {
                     "timed out".to_owned()

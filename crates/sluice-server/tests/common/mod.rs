@@ -121,7 +121,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
             Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm", ".webhook-key"] {
+                for suffix in ["", "-wal", "-shm", ".webhook-key", ".lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
@@ -156,6 +156,9 @@ pub struct TestApp {
     pub state: AppState,
     pub env_id: EnvironmentId,
     pub api_token: String,
+    /// The names webhook hosts resolve to: nothing resolves unless a test pins it, so tests
+    /// never send a DNS query.
+    pub hosts: Arc<sluice_server::host_lookup::FixedHosts>,
     shutdown: CancellationToken,
     pub db: TestDb,
 }
@@ -224,8 +227,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let public_url = sluice_server::public_url::PublicUrl::parse(&base).unwrap();
+        let hosts = Arc::new(sluice_server::host_lookup::FixedHosts::default());
         let state = AppState::with_config(store.clone(), Arc::new(clock.clone()), config)
-            .with_public_url(public_url);
+            .with_public_url(public_url)
+            .with_host_lookup(hosts.clone());
         let shutdown = CancellationToken::new();
         tokio::spawn(sluice_server::serve(
             listener,
@@ -242,6 +247,7 @@ impl TestApp {
             state,
             env_id: env.id,
             api_token,
+            hosts,
             shutdown,
             db,
         })

@@ -1,0 +1,236 @@
+//! `sluice serve`: checks everything a start needs before it creates anything, then runs the
+//! server and its workers until a signal. A start that fails (a missing config file, a
+//! PostgreSQL deployment without its webhook key, a port in use, a second server on the same
+//! SQLite file) exits with a message and leaves nothing behind that changes the next start:
+//! in particular the default environment, whose API token is printed only once, is created
+//! only after every check has passed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use sluice_domain::{Clock, SystemClock};
+use sluice_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{CliResult, ServeArgs, new_environment};
+use crate::config::Config;
+use crate::public_url::PublicUrl;
+use crate::webhooks::WebhookKey;
+use crate::workers::delivery::DeliveryWorker;
+use crate::workers::deposits::DepositWatcher;
+use crate::workers::expiry::ExpirySweeper;
+use crate::workers::tracker::SettlementTracker;
+use crate::{AppState, store, workers};
+
+pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
+    let config = Config::load(args.config.as_deref())?;
+    let _lock = lock_sqlite_file(database_url)?;
+    let public_url = public_url(&args)?;
+    let webhook_key = webhook_key(&config, database_url)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let store = store::connect(database_url).await?;
+    let app =
+        AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
+    let app = match public_url {
+        Some(url) => app.with_public_url(url),
+        None => app,
+    };
+    let exchanges = app.exchanges.load(app.store.as_ref()).await?;
+    create_default_environment(app.store.as_ref()).await?;
+    eprintln!(
+        "sluice listening on http://{} ({} database, {} chain(s) configured)",
+        listener.local_addr()?,
+        app.store.backend(),
+        app.config.chains.len()
+    );
+    if exchanges > 0 {
+        eprintln!("{exchanges} exchange API key(s) loaded");
+    }
+    run(listener, app, args.expiry_interval_secs).await
+}
+
+/// The first start of an empty database creates the default environment and prints its API
+/// token, once.
+async fn create_default_environment(store: &dyn Store) -> CliResult {
+    let (env, token, secret) = new_environment(
+        "default",
+        vec!["http://localhost:*".into()],
+        SystemClock.now(),
+    );
+    if store.create_first_environment(&env, &token).await? {
+        println!("{}", json!({ "environmentId": env.id, "apiToken": secret }));
+        eprintln!(
+            "Created the default environment {} (origins http://localhost:*). The API token above is shown only once.",
+            env.id
+        );
+    }
+    Ok(())
+}
+
+/// Where payers reach this server: `--public-url`, else the listen address — unless that is
+/// the unspecified address (`0.0.0.0`, `::`), which no browser can open: then there is no
+/// public URL, and payment links need a `baseUrl` until one is configured.
+fn public_url(args: &ServeArgs) -> Result<Option<PublicUrl>, String> {
+    if let Some(text) = &args.public_url {
+        let url = PublicUrl::parse(text)?;
+        if url.host_is_unspecified() {
+            return Err(format!(
+                "--public-url {text:?}: 0.0.0.0 and [::] are not addresses a payer can open; use the host name or address payers reach"
+            ));
+        }
+        return Ok(Some(url));
+    }
+    if args.listen.ip().is_unspecified() {
+        eprintln!(
+            "warning: listening on {} without --public-url: payment links without baseUrl are refused and the hosted page has no address to link to; pass --public-url https://your.host",
+            args.listen
+        );
+        return Ok(None);
+    }
+    Ok(Some(PublicUrl::parse(&format!("http://{}", args.listen))?))
+}
+
+/// A lock on `<database file>.lock`, held until the process exits (the operating system
+/// releases it even after `kill -9`). Two servers on one SQLite file would each cache what
+/// they wrote and read stale rows; several instances need PostgreSQL.
+pub struct SqliteLock(#[allow(dead_code)] Option<std::fs::File>);
+
+fn lock_sqlite_file(database_url: &str) -> Result<SqliteLock, String> {
+    let Some(path) = store::sqlite_path(database_url) else {
+        return Ok(SqliteLock(None));
+    };
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let file = open_private(&lock_path, false)
+        .map_err(|e| format!("cannot open the lock file {}: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SqliteLock(Some(file))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another `sluice serve` is running on {} (it holds {}); stop it first — several instances need PostgreSQL",
+            path.display(),
+            lock_path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("cannot lock {}: {e}", lock_path.display()))
+        }
+    }
+}
+
+/// Opens (creating if needed) a file only its owner can read.
+fn open_private(path: &Path, create_new: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if create_new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// The webhook key, from `SLUICE_WEBHOOK_KEY`, else `webhooks.signing_key_file`, else (SQLite
+/// only) a key file beside the database, created on first start. Several instances on one
+/// PostgreSQL database must share one key, so PostgreSQL requires it to be configured.
+fn webhook_key(
+    config: &Config,
+    database_url: &str,
+) -> Result<WebhookKey, Box<dyn std::error::Error>> {
+    if let Ok(text) = std::env::var("SLUICE_WEBHOOK_KEY") {
+        return Ok(WebhookKey::parse(&text).map_err(|e| format!("SLUICE_WEBHOOK_KEY: {e}"))?);
+    }
+    let path = match (
+        &config.webhooks.signing_key_file,
+        store::sqlite_path(database_url),
+    ) {
+        (Some(path), _) => PathBuf::from(path),
+        (None, Some(db)) => PathBuf::from(format!("{}.webhook-key", db.display())),
+        (None, None) => {
+            return Err("set SLUICE_WEBHOOK_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or webhooks.signing_key_file, the same on every instance".into());
+        }
+    };
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        return Ok(WebhookKey::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    let key = WebhookKey::random();
+    std::io::Write::write_all(&mut open_private(&path, true)?, key.encode().as_bytes())?;
+    eprintln!(
+        "Created the webhook key {} (keep it with the database; it signs every webhook).",
+        path.display()
+    );
+    Ok(key)
+}
+
+/// Runs the workers and the HTTP server until a signal, then stops them.
+async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64) -> CliResult {
+    let shutdown = CancellationToken::new();
+    let config = app.config.clone();
+    let every = Duration::from_secs;
+    let workers = [
+        tokio::spawn(workers::run(
+            ExpirySweeper::new(app.clone()),
+            every(expiry_secs),
+            shutdown.clone(),
+        )),
+        tokio::spawn(workers::run(
+            SettlementTracker::new(app.clone()),
+            every(config.tracker.interval_secs),
+            shutdown.clone(),
+        )),
+        tokio::spawn(workers::dispatch::run(
+            Arc::new(DeliveryWorker::new(app.clone())),
+            every(config.webhooks.worker_interval_secs),
+            shutdown.clone(),
+        )),
+        tokio::spawn(workers::run(
+            DepositWatcher::new(app.clone()),
+            every(config.deposits.interval_secs),
+            shutdown.clone(),
+        )),
+        tokio::spawn(prune_rate_limits(app.clone(), shutdown.clone())),
+    ];
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    crate::serve(listener, app, shutdown.clone()).await?;
+    shutdown.cancel();
+    for worker in workers {
+        worker.await?;
+    }
+    eprintln!("sluice stopped");
+    Ok(())
+}
+
+/// Forgets rate-limit keys that have recovered, so that memory follows current traffic.
+async fn prune_rate_limits(app: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(crate::rate_limit::PRUNE_INTERVAL) => app.rate_limits.prune(),
+        }
+    }
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = term => {}
+    }
+    eprintln!("shutting down: finishing requests in flight (up to http.shutdown_grace_secs)");
+    shutdown.cancel();
+}
