@@ -75,6 +75,13 @@ pub struct WebhookConfig {
     /// Pause of the delivery worker when nothing is due.
     #[serde(default = "default_webhook_interval")]
     pub worker_interval_secs: u64,
+    /// Deliveries one instance sends at once, all endpoints together.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+    /// Deliveries one endpoint has in flight at once, across every instance (the claim
+    /// counts leases in the database), so that a slow endpoint cannot hold every slot.
+    #[serde(default = "default_max_in_flight_per_endpoint")]
+    pub max_in_flight_per_endpoint: u32,
     /// Allow endpoint URLs on loopback and private addresses (tests, private networks).
     #[serde(default)]
     pub allow_private_urls: bool,
@@ -91,6 +98,12 @@ fn default_webhook_timeout() -> u64 {
 fn default_webhook_interval() -> u64 {
     1
 }
+fn default_max_in_flight() -> u32 {
+    64
+}
+fn default_max_in_flight_per_endpoint() -> u32 {
+    4
+}
 
 impl Default for WebhookConfig {
     fn default() -> Self {
@@ -98,6 +111,8 @@ impl Default for WebhookConfig {
             retry_schedule: default_retry_schedule(),
             request_timeout_secs: default_webhook_timeout(),
             worker_interval_secs: default_webhook_interval(),
+            max_in_flight: default_max_in_flight(),
+            max_in_flight_per_endpoint: default_max_in_flight_per_endpoint(),
             allow_private_urls: false,
             signing_key_file: None,
         }
@@ -338,6 +353,12 @@ impl Config {
         }
         crate::webhooks::parse_schedule(&self.webhooks.retry_schedule.join(","))
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
+        if self.webhooks.max_in_flight < 1 {
+            return Err("webhooks.max_in_flight: must be at least 1".into());
+        }
+        if self.webhooks.max_in_flight_per_endpoint < 1 {
+            return Err("webhooks.max_in_flight_per_endpoint: must be at least 1".into());
+        }
         self.rate_limit.validate()?;
         self.payment_page.validate()?;
         self.http.validate()?;
@@ -463,6 +484,16 @@ mod tests {
             config.tracker.rpc_timeout_secs,
             defaults.tracker.rpc_timeout_secs
         );
+        assert_eq!(
+            (
+                config.webhooks.max_in_flight,
+                config.webhooks.max_in_flight_per_endpoint
+            ),
+            (
+                defaults.webhooks.max_in_flight,
+                defaults.webhooks.max_in_flight_per_endpoint
+            )
+        );
         assert_eq!(config.http, defaults.http);
         // The commented chain example is the documented shape.
         let example: String = text
@@ -502,6 +533,10 @@ mod tests {
         bad("[prices]\n\"ETH\" = \"1\"", "prices");
         bad("[prices]\n\"ETH/USD\" = \"-1\"", "prices");
         bad("[quotes]\nttl_secs = 0", "quotes.ttl_secs");
+        bad(
+            "[webhooks]\nmax_in_flight_per_endpoint = 0",
+            "webhooks.max_in_flight_per_endpoint",
+        );
         bad("[http]\nmax_connections = 0", "http.max_connections");
         bad("typo = 1", "unknown field");
     }

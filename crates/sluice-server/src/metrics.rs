@@ -1,7 +1,7 @@
 //! Prometheus metrics, rendered on `GET /metrics`: HTTP requests and latency by route, method
 //! and status; flows by execution state (counted from the database at scrape time); webhook
-//! attempt outcomes; settlement verdicts; and when each worker last stepped (its lag is
-//! `time() - sluice_worker_last_step_timestamp_seconds`).
+//! attempt outcomes and sends in flight; settlement verdicts; and when each worker last
+//! stepped (its lag is `time() - sluice_worker_last_step_timestamp_seconds`).
 
 use std::sync::OnceLock;
 

@@ -182,8 +182,8 @@ async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64)
             every(config.tracker.interval_secs),
             shutdown.clone(),
         )),
-        tokio::spawn(workers::run(
-            DeliveryWorker::new(app.clone()),
+        tokio::spawn(workers::dispatch::run(
+            Arc::new(DeliveryWorker::new(app.clone())),
             every(config.webhooks.worker_interval_secs),
             shutdown.clone(),
         )),

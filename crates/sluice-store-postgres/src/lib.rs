@@ -457,9 +457,9 @@ impl Store for PostgresStore {
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: u32,
+        limits: ClaimLimits,
     ) -> StoreResult<Vec<Delivery>> {
-        webhooks::claim(self, now, lease_until, limit).await
+        webhooks::claim(self, now, lease_until, limits).await
     }
 
     async fn record_attempt(

@@ -1,5 +1,6 @@
 //! Webhook endpoints and deliveries on PostgreSQL. Claims lock candidate rows with
-//! `FOR UPDATE SKIP LOCKED`, so instances sharing the database never lease the same delivery.
+//! `FOR UPDATE SKIP LOCKED`, so instances sharing the database never lease the same delivery,
+//! and lock each endpoint they lease for, so that the per-endpoint cap holds across instances.
 
 use sluice_domain::{EnvironmentId, Timestamp};
 use sluice_store::*;
@@ -148,23 +149,59 @@ pub(crate) async fn delete_endpoint(
     Ok(done.rows_affected() == 1)
 }
 
+/// Due, unleased, pending deliveries `d` (`$1` is now).
+const DUE: &str = "d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1)";
+/// Live leases of the endpoint `$id` refers to (`$1` is now).
+const LEASED: &str = "SELECT count(*) FROM webhook_deliveries l WHERE l.endpoint_id = {id} AND l.status = 'pending' AND l.locked_until > $1";
+
+/// Two statements in one transaction. The first locks the endpoints that have due work and
+/// room (`FOR NO KEY UPDATE`, which does not block the foreign-key checks of new deliveries;
+/// `SKIP LOCKED`, so a concurrent claimer takes other endpoints instead of waiting). The
+/// second, under those locks, counts each endpoint's live leases afresh (a new statement sees
+/// every claim committed before the lock was granted, which one statement's snapshot would
+/// not) and leases at most the room left, oldest due first.
 pub(crate) async fn claim(
     store: &PostgresStore,
     now: Timestamp,
     lease_until: Timestamp,
-    limit: u32,
+    limits: ClaimLimits,
 ) -> StoreResult<Vec<Delivery>> {
     let mut tx = store.write().await?;
+    // "Has due work" as the oldest due delivery, not `EXISTS`: the ordered form makes the
+    // planner walk the per-endpoint due index instead of every delivery the endpoint ever had
+    // (measured: 0.6 ms instead of 89 ms with 250,000 rows over 200 endpoints).
+    let lock = format!(
+        "SELECT e.id FROM webhook_endpoints e \
+         WHERE (SELECT d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND {DUE} \
+           ORDER BY d.next_attempt_at LIMIT 1) IS NOT NULL \
+         AND ({}) < $2 FOR NO KEY UPDATE OF e SKIP LOCKED",
+        LEASED.replace("{id}", "e.id")
+    );
+    let endpoints: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock))
+        .bind(now.0)
+        .bind(i64::from(limits.per_endpoint))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    if endpoints.is_empty() {
+        tx.commit().await.map_err(db)?;
+        return Ok(Vec::new());
+    }
     let sql = format!(
-        "UPDATE webhook_deliveries SET locked_until = $2 WHERE id IN (\
-           SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
-           AND (locked_until IS NULL OR locked_until <= $1) ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         RETURNING {DELIVERY_COLUMNS}"
+        "WITH picked AS (SELECT c.id FROM unnest($4::text[]) AS ep(id) CROSS JOIN LATERAL (\
+           SELECT d.id, d.next_attempt_at FROM webhook_deliveries d WHERE d.endpoint_id = ep.id AND {DUE} \
+           ORDER BY d.next_attempt_at, d.id LIMIT GREATEST(0, $5 - ({})) FOR UPDATE SKIP LOCKED) c \
+         ORDER BY c.next_attempt_at, c.id LIMIT $3) \
+         UPDATE webhook_deliveries SET locked_until = $2 WHERE id IN (SELECT id FROM picked) \
+         RETURNING {DELIVERY_COLUMNS}",
+        LEASED.replace("{id}", "ep.id")
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now.0)
         .bind(lease_until.0)
-        .bind(i64::from(limit))
+        .bind(i64::from(limits.total))
+        .bind(&endpoints)
+        .bind(i64::from(limits.per_endpoint))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

@@ -1,5 +1,6 @@
 //! Webhook endpoints and deliveries on SQLite. Claims run inside `BEGIN IMMEDIATE`, so two
-//! workers (even in two processes on one file) can never lease the same delivery.
+//! workers (even in two processes on one file) can never lease the same delivery, nor
+//! together lease more than an endpoint's cap.
 
 use sluice_domain::{EnvironmentId, Timestamp};
 use sluice_store::*;
@@ -153,23 +154,38 @@ pub(crate) async fn delete_endpoint(
     Ok(done.rows_affected() == 1)
 }
 
+/// One statement inside `BEGIN IMMEDIATE` (the write lock, so no other claimer, in this
+/// process or another, can lease between the count and the lease). `room` is each endpoint's
+/// cap minus its live leases; `candidates` are its oldest due deliveries, at most the cap of
+/// them (SQLite's `LIMIT` cannot refer to the outer row, so the room is applied by rank).
+/// Both are probes of per-endpoint indexes, never a scan of a long queue.
 pub(crate) async fn claim(
     store: &SqliteStore,
     now: Timestamp,
     lease_until: Timestamp,
-    limit: u32,
+    limits: ClaimLimits,
 ) -> StoreResult<Vec<Delivery>> {
     let mut tx = store.write().await?;
     let sql = format!(
         "UPDATE webhook_deliveries SET locked_until = ?2 WHERE id IN (\
-           SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1 \
-           AND (locked_until IS NULL OR locked_until <= ?1) ORDER BY next_attempt_at LIMIT ?3) \
+           WITH room AS (SELECT e.id AS endpoint_id, ?4 - (SELECT count(*) FROM webhook_deliveries l \
+               WHERE l.endpoint_id = e.id AND l.status = 'pending' AND l.locked_until > ?1) AS n \
+             FROM webhook_endpoints e), \
+           candidates AS (SELECT d.id, d.endpoint_id, d.next_attempt_at, \
+               ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rank \
+             FROM room JOIN webhook_deliveries d ON d.id IN (SELECT x.id FROM webhook_deliveries x \
+               WHERE x.endpoint_id = room.endpoint_id AND x.status = 'pending' AND x.next_attempt_at <= ?1 \
+               AND (x.locked_until IS NULL OR x.locked_until <= ?1) ORDER BY x.next_attempt_at, x.id LIMIT ?4) \
+             WHERE room.n > 0) \
+           SELECT c.id FROM candidates c JOIN room USING (endpoint_id) WHERE c.rank <= room.n \
+           ORDER BY c.next_attempt_at, c.id LIMIT ?3) \
          RETURNING {DELIVERY_COLUMNS}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now.0)
         .bind(lease_until.0)
-        .bind(i64::from(limit))
+        .bind(i64::from(limits.total))
+        .bind(i64::from(limits.per_endpoint))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

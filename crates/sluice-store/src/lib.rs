@@ -263,13 +263,16 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the endpoint; its pending deliveries are dropped. Returns whether it existed.
     async fn delete_endpoint(&self, env: EnvironmentId, id: &str) -> StoreResult<bool>;
 
-    /// Leases up to `limit` due pending deliveries until `lease_until`; safe across instances
-    /// (a leased delivery is invisible to other claimers until its lease ends).
+    /// Leases due pending deliveries until `lease_until`, oldest due first, within `limits`:
+    /// at most `limits.total`, and never so many that an endpoint has more than
+    /// `limits.per_endpoint` leases live at `now` (counting those of other instances). Safe
+    /// across instances: a leased delivery is invisible to other claimers until its lease
+    /// ends, and two claims never both fill the same endpoint's room.
     async fn claim_deliveries(
         &self,
         now: Timestamp,
         lease_until: Timestamp,
-        limit: u32,
+        limits: ClaimLimits,
     ) -> StoreResult<Vec<Delivery>>;
 
     /// Records an attempt and its outcome, releasing the lease.

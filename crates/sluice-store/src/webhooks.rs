@@ -131,6 +131,17 @@ pub struct Attempt {
     pub error: Option<String>,
 }
 
+/// How much one delivery claim may lease. The per-endpoint cap is what keeps one slow or
+/// hanging endpoint from taking every sending slot: it holds across instances because the
+/// backends count live leases in the database, not in process memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimLimits {
+    /// Deliveries this claim may lease in all.
+    pub total: u32,
+    /// Live leases an endpoint may hold at once, this claim's included.
+    pub per_endpoint: u32,
+}
+
 /// What an attempt decided about its delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttemptOutcome {

@@ -4,18 +4,19 @@
 //! `Retry-After`, until the delivery succeeds (any 2xx) or the schedule is exhausted.
 //! At-least-once: a crash between the POST and the record means the delivery is sent again
 //! when its lease ends, with the same `webhook-id`, so receivers can drop the duplicate.
+//! Concurrency is bounded per instance and per endpoint (the latter in the claim, so across
+//! instances); the loop that keeps the slots full is in `dispatch.rs`.
 
 use std::time::{Duration, Instant};
 
 use sluice_domain::Timestamp;
-use sluice_store::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, StoreError};
+use sluice_store::{Attempt, AttemptOutcome, ClaimLimits, Delivery, DeliveryStatus, StoreError};
 
 use super::Step;
 use crate::AppState;
 use crate::host_lookup::{GuardedResolver, Refused, is_refused};
 use crate::webhooks::signature_headers;
 
-const BATCH: u32 = 20;
 /// `Retry-After` is honoured up to this long.
 const MAX_RETRY_AFTER_SECS: i64 = 86_400;
 
@@ -64,18 +65,12 @@ impl DeliveryWorker {
         Self { app, http }
     }
 
+    /// One test-sized step: claims what fits (`webhooks.max_in_flight`, at most
+    /// `webhooks.max_in_flight_per_endpoint` per endpoint), sends it all concurrently and
+    /// waits for every send it started. Production uses [`super::dispatch::run`] instead,
+    /// which never waits for the slowest send before claiming more.
     pub async fn run_once(&self) -> Result<Step, StoreError> {
-        crate::metrics::worker_stepped("webhook_delivery");
-        let now = self.app.clock.now();
-        // A leased delivery whose worker died is retried once the lease ends: long enough for
-        // the attempt's own timeout, short enough that a restart resumes promptly.
-        let lease =
-            i64::try_from(self.app.config.webhooks.request_timeout_secs).unwrap_or(60) * 2 + 5;
-        let claimed = self
-            .app
-            .store
-            .claim_deliveries(now, now.plus_seconds(lease), BATCH)
-            .await?;
+        let claimed = self.claim(self.max_in_flight()).await?;
         if claimed.is_empty() {
             return Ok(Step::Idle);
         }
@@ -86,7 +81,36 @@ impl DeliveryWorker {
         Ok(Step::Worked(claimed.len()))
     }
 
-    async fn deliver(&self, delivery: &Delivery) -> Result<(), StoreError> {
+    /// Sends this instance keeps in flight at most.
+    pub(super) fn max_in_flight(&self) -> usize {
+        usize::try_from(self.app.config.webhooks.max_in_flight).unwrap_or(usize::MAX)
+    }
+
+    /// How long the last sends may take once shutdown is asked for.
+    pub(super) fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.app.config.webhooks.request_timeout_secs)
+    }
+
+    /// Leases up to `limit` due deliveries, within the per-endpoint cap.
+    pub(super) async fn claim(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        crate::metrics::worker_stepped("webhook_delivery");
+        let now = self.app.clock.now();
+        // A leased delivery whose worker died is retried once the lease ends: long enough for
+        // the attempt's own timeout, short enough that a restart resumes promptly.
+        let lease =
+            i64::try_from(self.app.config.webhooks.request_timeout_secs).unwrap_or(60) * 2 + 5;
+        let limits = ClaimLimits {
+            total: u32::try_from(limit).unwrap_or(u32::MAX),
+            per_endpoint: self.app.config.webhooks.max_in_flight_per_endpoint,
+        };
+        self.app
+            .store
+            .claim_deliveries(now, now.plus_seconds(lease), limits)
+            .await
+    }
+
+    /// Sends one claimed delivery and records the attempt (which releases its lease).
+    pub(super) async fn deliver(&self, delivery: &Delivery) -> Result<(), StoreError> {
         let endpoint = self
             .app
             .store
@@ -231,12 +255,4 @@ fn rand_u32() -> u32 {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
     u32::from_le_bytes(bytes)
-}
-
-impl super::Worker for DeliveryWorker {
-    const NAME: &'static str = "webhook_delivery";
-
-    async fn run_once(&self) -> Result<Step, sluice_store::StoreError> {
-        DeliveryWorker::run_once(self).await
-    }
 }

@@ -1,9 +1,11 @@
 //! Background workers. Each exposes one step, `run_once`, that does a bounded amount of work
 //! and says whether it found any; the loop around it only decides when to step again. Tests
-//! step workers to idle instead of sleeping.
+//! step workers to idle instead of sleeping. The webhook delivery worker has its own loop
+//! (`dispatch.rs`): its sends finish at different times, and it claims more as each finishes.
 
 pub mod delivery;
 pub mod deposits;
+pub mod dispatch;
 pub mod expiry;
 pub mod tracker;
 
