@@ -26,24 +26,9 @@ case $BACKEND in
     psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_keyed WITH (FORCE)" -c "CREATE DATABASE sluice_keyed"
     DB="${PG_ADMIN%/*}/sluice_keyed" ;;
 esac
-body='{"amount":"25.00","currency":"USD","settlementConfig":{"strategy":"cheapest","settlements":[{"chainName":"EVM","chainId":"8453","tokenAddress":"0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913","symbol":"USDC","tokenDecimals":6}]},"destinationConfig":{"destinations":[{"chainName":"EVM","type":"address","identifier":"0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045"}]}}'
-source_body='{"sourceType":"wallet","fromAddress":"0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045","fromChainId":"8453","fromChainName":"EVM"}'
-
-SLUICE_DATABASE_URL=$DB SLUICE_RATE_LIMIT_ENABLED=false SLUICE_LOG=warn SLUICE_WEBHOOK_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8 \
-  "$BIN" serve --listen "127.0.0.1:$PORT" > "$WORK/env.json" 2> "$WORK/serve.log" &
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-ENV=$(python3 -c "import json;print(json.load(open('$WORK/env.json'))['environmentId'])")
-TOKEN=$(python3 -c "import json;print(json.load(open('$WORK/env.json'))['apiToken'])")
-python3 - "$PORT" "$ENV" "$TOKEN" "$FLOWS" "$body" "$WORK/ids.lua" <<'PY'
-import http.client, json, sys
-port, env, token, n, body, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
-c = http.client.HTTPConnection("127.0.0.1", int(port))
-ids = []
-for _ in range(n):
-    c.request("POST", f"/api/v0/server/{env}/flow/payment", body, {"Authorization": f"Bearer {token}"})
-    ids.append(json.loads(c.getresponse().read())["flow"]["id"])
-open(out, "w").write("ids = {" + ",".join(f'"{i}"' for i in ids) + "}\n")
-PY
+source bench/lib.sh
+start_sluice "$DB" "$PORT" "$WORK"
+create_flows "$PORT" "$FLOWS" "$WORK/ids.lua"
 cat > "$WORK/attach.lua" <<LUA
 dofile("$WORK/ids.lua")
 local i = 0
