@@ -1,19 +1,111 @@
-//! The configured chains at run time: each EVM chain ID with its settings and RPC client.
+//! The configured chains at run time: each EVM chain ID with its settings, its RPC client and
+//! whether its node has proven it serves that chain (spec §10.4). A node that answers for
+//! another network would have Sluice quote, sign and settle real payments against the wrong
+//! chain, so nothing is quoted, prepared or settled on a chain until `eth_chainId` matched.
+//! `serve` proves every chain at start (a mismatch stops it); a node unreachable then is
+//! asked again before its first use, at most every `RECHECK` while it stays unreachable.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sluice_chain::EvmRpc;
+use sluice_domain::Timestamp;
 
 use crate::config::{ChainConfig, Config};
+
+/// How often an unproven chain's node is asked again, in seconds.
+const RECHECK_SECS: i64 = 5;
+
+/// What is known of a chain's node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// Not asked yet.
+    Unchecked,
+    /// `eth_chainId` answered the configured chain ID.
+    Proven,
+    /// The node did not answer (the error, without the RPC URL, which may hold an API key).
+    Unreachable(String),
+    /// The node serves another chain.
+    Mismatch { reported: u64 },
+}
+
+impl Identity {
+    /// For `/readyz` and error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Unchecked => "not checked yet".into(),
+            Self::Proven => "ok".into(),
+            Self::Unreachable(e) => format!("unreachable ({e})"),
+            Self::Mismatch { reported } => {
+                format!("wrong network: the node reports chain ID {reported}")
+            }
+        }
+    }
+}
 
 pub struct ChainRuntime {
     pub config: ChainConfig,
     pub rpc: EvmRpc,
+    identity: Mutex<(Identity, Option<Timestamp>)>,
 }
 
 impl ChainRuntime {
+    pub fn new(config: ChainConfig, rpc: EvmRpc) -> Self {
+        Self {
+            config,
+            rpc,
+            identity: Mutex::new((Identity::Unchecked, None)),
+        }
+    }
+
+    /// [`Self::ensure_proven`] as the answer to a payer: `502 chain_unavailable` until the
+    /// node has proven it serves the configured chain.
+    pub async fn usable(&self, now: Timestamp) -> Result<(), crate::error::ApiError> {
+        self.ensure_proven(now).await.map_err(|identity| {
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::ChainUnavailable,
+                format!(
+                    "Chain {} is not available: its node has not proven it serves this chain ({}); nothing is quoted or signed on it until it does.",
+                    self.config.chain_id,
+                    identity.describe()
+                ),
+            )
+        })
+    }
+
+    pub fn identity(&self) -> Identity {
+        self.identity.lock().expect("identity lock").0.clone()
+    }
+
+    /// `Ok` once the node has proven it serves the configured chain; asks it (again) when
+    /// not proven yet, unless it was asked less than `RECHECK_SECS` before `now`.
+    pub async fn ensure_proven(&self, now: Timestamp) -> Result<(), Identity> {
+        {
+            let known = self.identity.lock().expect("identity lock");
+            match &*known {
+                (Identity::Proven, _) => return Ok(()),
+                (other, Some(at)) if now < at.plus_seconds(RECHECK_SECS) => {
+                    return Err(other.clone());
+                }
+                _ => {}
+            }
+        }
+        let identity = match self.rpc.chain_id().await {
+            Ok(id) if id.to_string() == self.config.chain_id => Identity::Proven,
+            Ok(reported) => Identity::Mismatch { reported },
+            Err(e) => Identity::Unreachable(without_url(&e)),
+        };
+        if let Identity::Mismatch { reported } = &identity {
+            tracing::error!(chain.id = %self.config.chain_id, chain.reported = reported, "the chain's node serves another chain; nothing is quoted, prepared or settled on it");
+        }
+        *self.identity.lock().expect("identity lock") = (identity.clone(), Some(now));
+        match identity {
+            Identity::Proven => Ok(()),
+            other => Err(other),
+        }
+    }
+
     /// Whether the deposit watcher sees transfers of `token` on this chain: the native token,
     /// or one of the chain's configured tokens (the only contracts its `eth_getLogs` names).
     pub fn watches_token(&self, token: &str) -> bool {
@@ -23,6 +115,17 @@ impl ChainRuntime {
                 .tokens
                 .iter()
                 .any(|t| t.address.eq_ignore_ascii_case(token))
+    }
+}
+
+/// An RPC error as text that never includes the RPC URL (it may carry an API key).
+fn without_url(e: &sluice_chain::evm::RpcError) -> String {
+    use sluice_chain::evm::RpcError;
+    match e {
+        RpcError::Transport(t) if t.is_timeout() => "timed out".into(),
+        RpcError::Transport(t) if t.is_connect() => "cannot connect".into(),
+        RpcError::Transport(_) => "transport error".into(),
+        other => other.to_string(),
     }
 }
 
@@ -40,10 +143,10 @@ impl Chains {
             .map(|c| {
                 (
                     c.chain_id.clone(),
-                    Arc::new(ChainRuntime {
-                        config: c.clone(),
-                        rpc: EvmRpc::new(&c.rpc_url, timeout),
-                    }),
+                    Arc::new(ChainRuntime::new(
+                        c.clone(),
+                        EvmRpc::new(&c.rpc_url, timeout),
+                    )),
                 )
             })
             .collect();

@@ -206,6 +206,7 @@ pub async fn plan(
                 ),
             )
         })?;
+    chain.usable(app.clock.now()).await?;
 
     let amount = match (&request.amount, flow.mode) {
         (Some(chosen), FlowMode::Deposit) => {

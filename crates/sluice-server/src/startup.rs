@@ -14,6 +14,7 @@ use sluice_domain::{Clock, SystemClock};
 use sluice_store::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::chains::Identity;
 use crate::cli::{CliResult, ServeArgs, new_environment};
 use crate::config::Config;
 use crate::public_url::PublicUrl;
@@ -40,6 +41,7 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
         None => app,
     };
     let exchanges = app.exchanges.load(app.store.as_ref()).await?;
+    prove_chains(&app).await?;
     create_default_environment(app.store.as_ref()).await?;
     eprintln!(
         "sluice listening on http://{} ({} database, {} chain(s) configured)",
@@ -51,6 +53,29 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
         eprintln!("{exchanges} exchange API key(s) loaded");
     }
     run(listener, app, args.expiry_interval_secs).await
+}
+
+/// Every configured chain's node must serve the configured chain (spec §10.4): a node that
+/// reports another chain ID stops the start; one that does not answer is asked again before
+/// its first use, and nothing is quoted, prepared or settled on it until it has answered.
+async fn prove_chains(app: &AppState) -> CliResult {
+    for chain in app.chains.all() {
+        let (name, id) = (&chain.config.chain_name, &chain.config.chain_id);
+        match chain.ensure_proven(SystemClock.now()).await {
+            Ok(()) => {}
+            Err(Identity::Mismatch { reported }) => {
+                return Err(format!(
+                    "chain {name} {id}: its node (rpc_url) reports chain ID {reported}, not {id}; fix rpc_url or chain_id"
+                )
+                .into());
+            }
+            Err(other) => eprintln!(
+                "warning: chain {name} {id}: the node is {}; it is asked again before first use, and nothing is quoted, prepared or settled on it until it answers chain ID {id}",
+                other.describe()
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// The first start of an empty database creates the default environment and prints its API

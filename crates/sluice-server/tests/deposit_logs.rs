@@ -14,13 +14,13 @@ const V1_M_XPRV: &str = "xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jP
 const SEED: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 
-/// Chain 8453 with its USDC and an RPC address nothing listens on: deposit quotes need no
-/// answer from it.
-fn config_file() -> std::path::PathBuf {
+/// Chain 8453 with its USDC, served by a local anvil started as chain 8453 (deposit quotes
+/// need only its proven chain ID).
+fn config_file(rpc_url: &str) -> std::path::PathBuf {
     let path =
         std::env::temp_dir().join(format!("sluice-deposit-logs-{}.toml", uuid::Uuid::new_v4()));
     let text = format!(
-        "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"http://127.0.0.1:9\"\n\
+        "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"{rpc_url}\"\n\
          [[chains.tokens]]\naddress = \"{USDC_BASE}\"\nsymbol = \"USDC\"\ndecimals = 6\n"
     );
     std::fs::write(&path, text).unwrap();
@@ -44,7 +44,10 @@ async fn key_material_never_reaches_the_logs() {
     let Some(db) = TestDb::create(Backend::Sqlite).await else {
         return;
     };
-    let config = config_file();
+    let Some(base) = common::evm::Anvil::start_on(8453, None, &[]).await else {
+        return;
+    };
+    let config = config_file(&base.url);
     let server = LoggedServer::start(&db.url, &config, &[]).await;
     let (base, env) = (server.base.clone(), server.env.clone());
     let token = format!("Bearer {}", server.token);

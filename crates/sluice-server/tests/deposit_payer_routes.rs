@@ -14,15 +14,15 @@ both_backends!(source_token_options_are_the_depositable_settlements);
 /// seen (DAI on Base).
 const UNWATCHED: &str = "0x50c5725949A6F0c72E6C4a641F24049A917DB0Cb";
 
-/// Chain 8453 configured with an RPC address nothing listens on: deposits need the chain to be
-/// configured, and nothing here needs it to answer.
-fn base_chain_config() -> sluice_server::config::Config {
+/// Chain 8453 served by a local anvil started as chain 8453: deposits need the chain to be
+/// configured and its node to have proven its chain ID; nothing else here needs it.
+fn base_chain_config(rpc_url: &str) -> sluice_server::config::Config {
     let mut config = sluice_server::config::Config::default();
     config.rate_limit.enabled = false;
     config.chains.push(sluice_server::config::ChainConfig {
         chain_name: "EVM".into(),
         chain_id: "8453".into(),
-        rpc_url: "http://127.0.0.1:9".into(),
+        rpc_url: rpc_url.into(),
         confirmations: 2,
         native_symbol: "ETH".into(),
         tokens: vec![sluice_server::config::TokenConfig {
@@ -37,7 +37,10 @@ fn base_chain_config() -> sluice_server::config::Config {
 
 /// P3: the flow's settlements on chains with a deposit key and (EVM) a configured RPC.
 async fn source_token_options_are_the_depositable_settlements(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, base_chain_config()).await else {
+    let Some(base) = common::evm::Anvil::start_on(8453, None, &[]).await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_with(backend, base_chain_config(&base.url)).await else {
         return;
     };
     let usdc_mainnet = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
@@ -105,7 +108,10 @@ both_backends!(quoting_a_deposit_flow_hands_out_its_address_once);
 /// the quote's destination), a re-quote keeps it, and the quote holds until the flow expires.
 /// The chain's RPC is unreachable here: a deposit quote needs no fee estimate.
 async fn quoting_a_deposit_flow_hands_out_its_address_once(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, base_chain_config()).await else {
+    let Some(base) = common::evm::Anvil::start_on(8453, None, &[]).await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_with(backend, base_chain_config(&base.url)).await else {
         return;
     };
     let created = app

@@ -36,11 +36,12 @@ fn key_file(seed: u8) -> (p256::SecretKey, std::path::PathBuf) {
     (secret, path)
 }
 
-/// Chain 8453 (Base, Coinbase's `base` network) with USDC configured; its RPC is not needed.
-fn config(coinbase_api: &str) -> sluice_server::config::Config {
+/// Chain 8453 (Base, Coinbase's `base` network) with USDC configured, served by a local anvil
+/// started as chain 8453 (the node must prove its chain ID; nothing else is asked of it).
+fn config(coinbase_api: &str, rpc_url: &str) -> sluice_server::config::Config {
     let text = format!(
         "[rate_limit]\nenabled = false\n[coinbase]\napi_url = \"{coinbase_api}\"\ntimeout_secs = 1\n\
-         [[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"http://127.0.0.1:9\"\n\
+         [[chains]]\nchain_name = \"EVM\"\nchain_id = \"8453\"\nrpc_url = \"{rpc_url}\"\n\
          [[chains.tokens]]\naddress = \"{USDC_BASE}\"\nsymbol = \"USDC\"\ndecimals = 6\n"
     );
     sluice_server::config::Config::parse(&text).unwrap()
@@ -78,7 +79,10 @@ async fn quote(app: &TestApp, flow: &str, token: &str) -> Reply {
 async fn coinbase_purchase_links_end_to_end(backend: Backend) {
     let (secret, path) = key_file(11);
     let double = CoinbaseDouble::start(KEY_NAME, &secret).await;
-    let Some(app) = TestApp::spawn_with(backend, config(&double.url)).await else {
+    let Some(base) = common::evm::Anvil::start_on(8453, None, &[]).await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_with(backend, config(&double.url, &base.url)).await else {
         return;
     };
     set_evm_key(&app, V1_M_0H).await;
@@ -183,7 +187,9 @@ async fn coinbase_purchase_links_end_to_end(backend: Backend) {
 }
 
 async fn exchanges_that_cannot_fund_a_flow_are_refused(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, config("http://127.0.0.1:9")).await else {
+    let Some(app) =
+        TestApp::spawn_with(backend, config("http://127.0.0.1:9", "http://127.0.0.1:9")).await
+    else {
         return;
     };
     set_evm_key(&app, V1_M_0H).await;

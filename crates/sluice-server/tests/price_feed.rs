@@ -52,7 +52,7 @@ async fn start_feed(healthy: bool) -> (String, Arc<AtomicUsize>) {
     (url, hits)
 }
 
-fn config(feed: &str) -> Config {
+fn config(feed: &str, rpc_url: &str) -> Config {
     Config::parse(&format!(
         r#"
         [price_feed]
@@ -60,7 +60,7 @@ fn config(feed: &str) -> Config {
         [[chains]]
         chain_name = "EVM"
         chain_id = "31337"
-        rpc_url = "http://127.0.0.1:9"
+        rpc_url = "{rpc_url}"
         "#
     ))
     .unwrap()
@@ -92,7 +92,10 @@ both_backends!(
 
 async fn prices_come_from_the_feed_and_are_cached(backend: Backend) {
     let (url, hits) = start_feed(true).await;
-    let Some(app) = TestApp::spawn_with(backend, config(&url)).await else {
+    let Some(chain) = common::evm::Anvil::start().await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_with(backend, config(&url, &chain.url)).await else {
         return;
     };
     let reply = quote_native_usd(&app).await;
@@ -101,9 +104,11 @@ async fn prices_come_from_the_feed_and_are_cached(backend: Backend) {
         reply.body["quote"]["toAmount"], "12500000000000000",
         "25 USD at 2,000 USD/ETH"
     );
+    // A quote needs the chain's node to have proven its chain ID, so it also prices the fee.
     assert!(
-        reply.body["quote"].get("fees").is_none(),
-        "no fee estimate without a reachable RPC"
+        reply.body["quote"]["fees"].is_object(),
+        "a fee estimate from the node: {}",
+        reply.body
     );
     assert_eq!(quote_native_usd(&app).await.status, 200);
     assert_eq!(
@@ -115,7 +120,10 @@ async fn prices_come_from_the_feed_and_are_cached(backend: Backend) {
 
 async fn a_failing_feed_is_no_route(backend: Backend) {
     let (url, hits) = start_feed(false).await;
-    let Some(app) = TestApp::spawn_with(backend, config(&url)).await else {
+    let Some(chain) = common::evm::Anvil::start().await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn_with(backend, config(&url, &chain.url)).await else {
         return;
     };
     let reply = quote_native_usd(&app).await;

@@ -30,18 +30,29 @@ pub async fn healthz() -> &'static str {
     get,
     path = "/readyz",
     tag = "operations",
-    summary = "Readiness: the database answers",
+    summary = "Readiness: the database answers; each chain's state",
     responses(
-        (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
-        (status = 503, description = "`database unreachable`", body = String, content_type = "text/plain"),
+        (status = 200, description = "`ready`, then one line per configured chain: `chain <name> <id>: ok` or why it is not usable yet (unreachable, wrong network). A chain that is not usable does not make the instance unready: its flows wait, the others are served.", body = String, content_type = "text/plain"),
+        (status = 503, description = "`database unreachable` (and the chain lines)", body = String, content_type = "text/plain"),
     ),
 )]
 pub async fn readyz(State(app): State<AppState>) -> Response {
+    let mut chains = String::new();
+    for chain in app.chains.all() {
+        // Asks a node not proven yet (at most every few seconds), so the line is current.
+        let _ = chain.ensure_proven(app.clock.now()).await;
+        let (name, id) = (&chain.config.chain_name, &chain.config.chain_id);
+        chains.push_str(&format!(
+            "\nchain {name} {id}: {}",
+            chain.identity().describe()
+        ));
+    }
     match app.store.ping().await {
-        Ok(()) => "ready".into_response(),
+        Ok(()) => format!("ready{chains}").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            let body = format!("database unreachable{chains}");
+            (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
         }
     }
 }

@@ -96,16 +96,25 @@ pub(crate) async fn depositable(
         .into_iter()
         .map(|k| k.family)
         .collect();
-    let depositable = |s: &&Settlement| {
-        ChainFamily::of(s.chain_name).is_some_and(|f| keyed.contains(&f))
-            && (!s.chain_name.is_evm_family()
-                || app
-                    .chains
-                    .evm(&s.chain_id)
-                    .is_some_and(|c| c.watches_token(&s.token_address)))
-    };
-    let settlements = flow.settlement_config.iter().flat_map(|c| &c.settlements);
-    Ok(group_by_chain(settlements.filter(depositable)))
+    let mut depositable = Vec::new();
+    for s in flow.settlement_config.iter().flat_map(|c| &c.settlements) {
+        if !ChainFamily::of(s.chain_name).is_some_and(|f| keyed.contains(&f)) {
+            continue;
+        }
+        if s.chain_name.is_evm_family() {
+            // Only chains whose node watches the token and has proven its chain ID.
+            let Some(chain) = app.chains.evm(&s.chain_id) else {
+                continue;
+            };
+            if !chain.watches_token(&s.token_address)
+                || chain.ensure_proven(app.clock.now()).await.is_err()
+            {
+                continue;
+            }
+        }
+        depositable.push(s);
+    }
+    Ok(group_by_chain(depositable.into_iter()))
 }
 
 /// One option per chain, its tokens in the order the flow lists them.

@@ -156,6 +156,7 @@ pub async fn prepare(
             format!("No RPC endpoint is configured for chain {chain_id}."),
         )
     })?;
+    chain.usable(now).await?;
     let payload = signing::build(&chain, &flow, request).await?;
     let prepared = lifecycle::prepare(
         app.store.as_ref(),

@@ -93,6 +93,9 @@ impl SettlementTracker {
             tracing::warn!(flow.id = %flow.id, "no RPC configured for the flow's chain; cannot track it");
             return Verdict::Pending;
         };
+        if chain.ensure_proven(self.app.clock.now()).await.is_err() {
+            return Verdict::Pending; // never a verdict against a node not proven to be this chain
+        }
         let rpc = &chain.rpc;
         let now = self.app.clock.now();
         let receipt = match rpc.receipt(hash).await {

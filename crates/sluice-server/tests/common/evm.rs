@@ -39,6 +39,15 @@ fn anvil_binary() -> std::path::PathBuf {
     root.join("tools/evm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
 }
 
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Anvil {
     pub async fn start() -> Option<Self> {
         Self::start_with(&[]).await
@@ -46,6 +55,12 @@ impl Anvil {
 
     /// Starts anvil with extra command-line arguments (e.g. an older hardfork).
     pub async fn start_with(extra: &[&str]) -> Option<Self> {
+        Self::start_on(CHAIN_ID, None, extra).await
+    }
+
+    /// Anvil serving another chain ID (a local stand-in for, say, Base's 8453), or on a
+    /// given port (a node that comes up where a server already expects it).
+    pub async fn start_on(chain_id: u64, port: Option<u16>, extra: &[&str]) -> Option<Self> {
         let binary = anvil_binary();
         if !binary.exists() {
             if std::env::var("SLUICE_REQUIRE_ANVIL").is_ok_and(|v| v == "1" || v == "true") {
@@ -62,11 +77,7 @@ impl Anvil {
             return None;
         }
         for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = port.unwrap_or_else(free_port);
             let child = Command::new(&binary)
                 .args([
                     "--host",
@@ -74,7 +85,7 @@ impl Anvil {
                     "--port",
                     &port.to_string(),
                     "--chain-id",
-                    &CHAIN_ID.to_string(),
+                    &chain_id.to_string(),
                     "--silent",
                 ])
                 .args(extra)

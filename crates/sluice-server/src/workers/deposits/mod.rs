@@ -74,6 +74,9 @@ impl DepositWatcher {
         metrics::gauge!("sluice_deposit_addresses_watched").set(book.len() as f64);
         let mut work = 0;
         for chain in self.app.chains.all() {
+            if chain.ensure_proven(now).await.is_err() {
+                continue; // its flows are left untouched until its node proves its chain ID
+            }
             let head = match chain.rpc.block_number().await {
                 Ok(head) => head,
                 Err(e) => {
