@@ -2,14 +2,14 @@
 //! migrations first. Commands that create something print exactly one line of JSON on
 //! standard output (for scripts); everything meant for people goes to standard error.
 
-use std::net::SocketAddr;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use serde_json::json;
-use sluice_domain::token::{api_token_prefix, mint_api_token};
 use sluice_domain::{ChainName, Clock, EnvironmentId, SystemClock, Timestamp};
-use sluice_store::{ApiTokenRecord, Environment, SCOPES, Store};
+use sluice_store::{Environment, SCOPES, Store};
 
+use crate::provision::new_token;
+pub use crate::provision::{CliResult, new_environment};
+pub use crate::startup::ServeArgs;
 use crate::{origin, store};
 
 #[derive(Debug, Parser)]
@@ -43,23 +43,6 @@ pub enum Command {
     /// Print the OpenAPI 3.1 document of every route (what `GET /api/v0/openapi.json`
     /// serves); opens no database.
     Openapi,
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Configuration file (chains, prices, timings); see config/default.toml.
-    #[arg(long, env = "SLUICE_CONFIG")]
-    pub config: Option<String>,
-    /// Where payers reach this server (the hosted payment page's links); default: the listen
-    /// address. Its origin is allowed on every environment's payer routes.
-    #[arg(long, env = "SLUICE_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Seconds between expiry sweeps when there is nothing to expire.
-    #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
-    pub expiry_interval_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,8 +135,6 @@ pub enum TokenCommand {
     },
 }
 
-pub type CliResult = Result<(), Box<dyn std::error::Error>>;
-
 pub async fn run(cli: Cli) -> CliResult {
     if let Command::Openapi = cli.command {
         print!("{}", crate::openapi::document_json());
@@ -174,40 +155,6 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Token(command) => token_command(store.as_ref(), command, now).await,
         Command::Openapi => unreachable!("answered before the database is opened"),
     }
-}
-
-/// A new environment record with its first all-scopes token; returns the token's clear text.
-pub fn new_environment(
-    name: &str,
-    origins: Vec<String>,
-    now: Timestamp,
-) -> (Environment, ApiTokenRecord, String) {
-    let env = Environment {
-        id: EnvironmentId::new_random(),
-        name: name.to_owned(),
-        allowed_origins: origins,
-        enabled_chains: None,
-        created_at: now,
-    };
-    let scopes = SCOPES.iter().map(|s| (*s).to_owned()).collect();
-    let (token, secret) = new_token(env.id, scopes, now);
-    (env, token, secret)
-}
-
-fn new_token(env: EnvironmentId, scopes: Vec<String>, now: Timestamp) -> (ApiTokenRecord, String) {
-    let minted = mint_api_token();
-    let prefix = api_token_prefix(&minted.secret)
-        .expect("minted tokens have a prefix")
-        .to_owned();
-    let record = ApiTokenRecord {
-        environment_id: env,
-        prefix,
-        hash: minted.hash,
-        scopes,
-        created_at: now,
-        revoked_at: None,
-    };
-    (record, minted.secret)
 }
 
 async fn load_env(

@@ -11,7 +11,7 @@ use sluice_domain::deposit_transfer::DepositTransfer;
 use sluice_domain::{EnvironmentId, Timestamp};
 use sluice_store::{DepositKeyRecord, Environment, ExchangeRecord, Store};
 
-use crate::cli::CliResult;
+use crate::provision::CliResult;
 
 pub async fn set_key(
     store: &dyn Store,

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod origin;
 pub mod pay_page;
 pub mod pricing;
+pub mod provision;
 pub mod public_url;
 pub mod quoting;
 pub mod rate_limit;

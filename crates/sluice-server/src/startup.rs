@@ -5,18 +5,20 @@
 //! in particular the default environment, whose API token is printed only once, is created
 //! only after every check has passed.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Args;
 use serde_json::json;
 use sluice_domain::{Clock, SystemClock};
 use sluice_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::chains::Identity;
-use crate::cli::{CliResult, ServeArgs, new_environment};
 use crate::config::Config;
+use crate::provision::{CliResult, new_environment};
 use crate::public_url::PublicUrl;
 use crate::webhooks::WebhookKey;
 use crate::workers::delivery::DeliveryWorker;
@@ -24,6 +26,23 @@ use crate::workers::deposits::DepositWatcher;
 use crate::workers::expiry::ExpirySweeper;
 use crate::workers::tracker::SettlementTracker;
 use crate::{AppState, store, workers};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SLUICE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Configuration file (chains, prices, timings); see config/default.toml.
+    #[arg(long, env = "SLUICE_CONFIG")]
+    pub config: Option<String>,
+    /// Where payers reach this server (the hosted payment page's links); default: the listen
+    /// address. Its origin is allowed on every environment's payer routes.
+    #[arg(long, env = "SLUICE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds between expiry sweeps when there is nothing to expire.
+    #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
+    pub expiry_interval_secs: u64,
+}
 
 pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
     let config = Config::load(args.config.as_deref())?;
