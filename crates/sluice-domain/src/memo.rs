@@ -25,10 +25,6 @@ impl Memo {
     pub fn text(&self) -> &str {
         self.0.get()
     }
-
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.text()).expect("a memo is valid JSON")
-    }
 }
 
 /// The top-level `memo` of a JSON object document, as its exact text; `None` when there is
@@ -45,6 +41,15 @@ pub fn exact_memo(document: &[u8]) -> Option<Memo> {
         .trim_start()
         .starts_with('{')
         .then(|| Memo(raw.to_owned()))
+}
+
+/// `flow` with its memo's exact text taken from `document` (the request body it was parsed
+/// from, or the stored doc it was read from), where the parsed value may have changed numbers.
+pub fn with_exact_memo(mut flow: crate::Flow, document: &[u8]) -> crate::Flow {
+    if flow.memo.is_some() {
+        flow.memo = exact_memo(document).or(flow.memo);
+    }
+    flow
 }
 
 impl PartialEq for Memo {

@@ -9,6 +9,21 @@ use sluice_domain::request::{FieldError, RequestError};
 use sluice_domain::transitions::Rejection;
 use sluice_store::StoreError;
 
+/// Whether `error`, or any error in its chain of sources, is a `T`: how a cause wrapped by
+/// hyper, reqwest or axum (a refused address, a body over the limit) is recognised.
+pub fn caused_by<T: std::error::Error + 'static>(
+    error: &(dyn std::error::Error + 'static),
+) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<T>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
 /// Every stable code this server answers with, and its status (spec §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {

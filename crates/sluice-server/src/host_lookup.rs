@@ -88,18 +88,6 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// Whether a request error was caused by [`Refused`].
-pub fn is_refused(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.is::<Refused>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -119,7 +107,7 @@ mod tests {
         let name = reqwest::dns::Name::from_str("hooks.example").unwrap();
         match resolver.resolve(name).await {
             Ok(addrs) => Ok(addrs.map(|a| a.ip()).collect()),
-            Err(e) => Err(if is_refused(&*e) {
+            Err(e) => Err(if crate::error::caused_by::<Refused>(&*e) {
                 "refused".into()
             } else {
                 e.to_string()

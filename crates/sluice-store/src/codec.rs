@@ -28,10 +28,8 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 pub fn decode_flow(doc: &str, cols: FlowColumns) -> Result<Flow, StoreError> {
     let mut flow: Flow =
         serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("flow doc: {e}")))?;
-    if flow.memo.is_some() {
-        // Read through the flattened source, the memo's numbers were parsed; take its text.
-        flow.memo = sluice_domain::memo::exact_memo(doc.as_bytes()).or(flow.memo);
-    }
+    // Read through the flattened source, the memo's numbers were parsed; take its text.
+    flow = sluice_domain::memo::with_exact_memo(flow, doc.as_bytes());
     flow.environment_id = cols.environment_id;
     flow.execution_state = cols
         .execution_state

@@ -12,7 +12,7 @@ use axum::http::header;
 
 use crate::AppState;
 use crate::app::BODY_LIMIT;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, caused_by};
 
 /// A request body not read yet.
 pub struct PendingBody {
@@ -47,7 +47,8 @@ impl PendingBody {
         let read = axum::body::to_bytes(self.body, BODY_LIMIT);
         match tokio::time::timeout(timeout, read).await {
             Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(e)) if over_limit(&e) => Err(too_large()),
+            // The size limit, as opposed to a broken connection.
+            Ok(Err(e)) if caused_by::<http_body_util::LengthLimitError>(&e) => Err(too_large()),
             Ok(Err(e)) => Err(ApiError::invalid_request(format!(
                 "The request body could not be read: {e}"
             ))),
@@ -67,16 +68,4 @@ fn too_large() -> ApiError {
         ErrorCode::PayloadTooLarge,
         format!("The request body is larger than {} KiB.", BODY_LIMIT / 1024),
     )
-}
-
-/// Whether reading failed on the size limit rather than on the connection.
-fn over_limit(error: &axum::Error) -> bool {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = cause {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
 }

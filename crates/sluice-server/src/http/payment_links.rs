@@ -142,7 +142,7 @@ async fn link(
         .await?
         .ok_or_else(ApiError::flow_not_found)?;
     let flow_result = parse_create(&map, FlowMode::Payment, environment, now)
-        .map(|flow| super::server_flows::with_exact_memo(flow, body));
+        .map(|flow| sluice_domain::memo::with_exact_memo(flow, body));
     let page = page_url(app, base.as_deref(), &env.allowed_origins);
     let (flow, mut url) = match (flow_result, page) {
         (Ok(flow), Ok(url)) => (flow, url),

@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use data_encoding::BASE64URL_NOPAD;
 use sluice_domain::create::parse_create;
+use sluice_domain::memo::with_exact_memo;
 use sluice_domain::request::parse_object;
 use sluice_domain::{ExecutionState, Flow, FlowId, FlowMode, SettlementState, Timestamp};
 use sluice_store::FlowQuery;
@@ -34,15 +35,6 @@ struct FlowAnswer<'a> {
 struct FlowPage<'a> {
     flows: &'a [Flow],
     next_cursor: Option<String>,
-}
-
-/// The memo's exact text from the request body (the parsed fields read its numbers as
-/// floats).
-pub(super) fn with_exact_memo(mut flow: Flow, body: &[u8]) -> Flow {
-    if flow.memo.is_some() {
-        flow.memo = sluice_domain::memo::exact_memo(body).or(flow.memo);
-    }
-    flow
 }
 
 /// S1 `POST /server/{environmentId}/flow/{mode}`.

@@ -14,7 +14,8 @@ use sluice_store::{Attempt, AttemptOutcome, ClaimLimits, Delivery, DeliveryStatu
 
 use super::Step;
 use crate::AppState;
-use crate::host_lookup::{GuardedResolver, Refused, is_refused};
+use crate::error::caused_by;
+use crate::host_lookup::{GuardedResolver, Refused};
 use crate::webhooks::signature_headers;
 
 /// `Retry-After` is honoured up to this long.
@@ -233,7 +234,7 @@ impl DeliveryWorker {
                     duration_ms,
                 }
             }
-            Err(e) if is_refused(&e) => Sent::refused(),
+            Err(e) if caused_by::<Refused>(&e) => Sent::refused(),
             Err(e) => {
                 let error = if e.is_timeout() {
                     "timed out".to_owned()
