@@ -1,14 +1,15 @@
-//! Chain adapters. Today: EVM chains over JSON-RPC. The client is deliberately small (a
-//! dozen methods on reqwest) rather than a full provider stack: Sluice reads receipts, logs,
-//! balances and fee data, and never signs or holds a key.
+//! Chain adapters. [`family::ChainFamily`] is the boundary the server calls; [`evm`] is its
+//! first family (EVM chains over JSON-RPC). Each family keeps its node client to itself and
+//! deliberately small (a dozen methods on reqwest) rather than a full provider stack: Sluice
+//! reads blocks, receipts, balances and fee data, and never signs or holds a key.
 #![forbid(unsafe_code)]
 
-pub mod erc20;
 pub mod evm;
-pub mod scan;
-pub mod verify;
+pub mod family;
+pub mod settlement;
 
-pub use evm::{EvmRpc, RpcError};
+pub use evm::{EvmChain, EvmRpc, RpcError, erc20};
+pub use family::ChainFamily;
 
 /// Installs rustls' ring crypto provider for outbound TLS (RPC endpoints, price feeds), once
 /// per process. Every HTTP client Sluice builds calls this first.

@@ -1,7 +1,8 @@
-//! The configured chains at run time: each EVM chain ID with its settings, its RPC client and
-//! whether its node has proven it serves that chain (spec §10.4). A node that answers for
-//! another network would have Sluice quote, sign and settle real payments against the wrong
-//! chain, so nothing is quoted, prepared or settled on a chain until `eth_chainId` matched.
+//! The configured chains at run time: each chain ID with its settings, its family adapter
+//! (`sluice_chain::ChainFamily`, the only way the server reaches a node) and whether its node
+//! has proven it serves that chain (spec §10.4). A node that answers for another network would
+//! have Sluice quote, sign and settle real payments against the wrong chain, so nothing is
+//! quoted, prepared or settled on a chain until the node's network ID matched.
 //! `serve` proves every chain at start (a mismatch stops it); a node unreachable then is
 //! asked again before its first use, at most every `RECHECK` while it stays unreachable.
 
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sluice_chain::EvmRpc;
+use sluice_chain::{ChainFamily, EvmChain};
 use sluice_domain::Timestamp;
 
 use crate::config::{ChainConfig, Config};
@@ -22,12 +23,12 @@ const RECHECK_SECS: i64 = 5;
 pub enum Identity {
     /// Not asked yet.
     Unchecked,
-    /// `eth_chainId` answered the configured chain ID.
+    /// The node reported the configured network (`eth_chainId` on EVM).
     Proven,
     /// The node did not answer (the error, without the RPC URL, which may hold an API key).
     Unreachable(String),
     /// The node serves another chain.
-    Mismatch { reported: u64 },
+    Mismatch { reported: String },
 }
 
 impl Identity {
@@ -46,15 +47,16 @@ impl Identity {
 
 pub struct ChainRuntime {
     pub config: ChainConfig,
-    pub rpc: EvmRpc,
+    /// The chain's family adapter: every node call goes through it.
+    pub node: Box<dyn ChainFamily>,
     identity: Mutex<(Identity, Option<Timestamp>)>,
 }
 
 impl ChainRuntime {
-    pub fn new(config: ChainConfig, rpc: EvmRpc) -> Self {
+    pub fn new(config: ChainConfig, node: Box<dyn ChainFamily>) -> Self {
         Self {
             config,
-            rpc,
+            node,
             identity: Mutex::new((Identity::Unchecked, None)),
         }
     }
@@ -91,13 +93,13 @@ impl ChainRuntime {
                 _ => {}
             }
         }
-        let identity = match self.rpc.chain_id().await {
-            Ok(id) if id.to_string() == self.config.chain_id => Identity::Proven,
+        let identity = match self.node.network_id().await {
+            Ok(id) if id == self.config.chain_id => Identity::Proven,
             Ok(reported) => Identity::Mismatch { reported },
             Err(e) => Identity::Unreachable(without_url(&e)),
         };
         if let Identity::Mismatch { reported } = &identity {
-            tracing::error!(chain.id = %self.config.chain_id, chain.reported = reported, "the chain's node serves another chain; nothing is quoted, prepared or settled on it");
+            tracing::error!(chain.id = %self.config.chain_id, chain.reported = %reported, "the chain's node serves another chain; nothing is quoted, prepared or settled on it");
         }
         *self.identity.lock().expect("identity lock") = (identity.clone(), Some(now));
         match identity {
@@ -129,6 +131,13 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
     }
 }
 
+/// The adapter of the chain's family. Adding a family means one arm here (and its module in
+/// `sluice-chain`, its config keys, its test chain); config parsing refuses families that
+/// have none yet.
+fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
+    Box::new(EvmChain::new(&config.rpc_url, timeout, &config.native_symbol))
+}
+
 #[derive(Default, Clone)]
 pub struct Chains {
     by_chain_id: HashMap<String, Arc<ChainRuntime>>,
@@ -143,25 +152,22 @@ impl Chains {
             .map(|c| {
                 (
                     c.chain_id.clone(),
-                    Arc::new(ChainRuntime::new(
-                        c.clone(),
-                        EvmRpc::new(&c.rpc_url, timeout),
-                    )),
+                    Arc::new(ChainRuntime::new(c.clone(), family_adapter(c, timeout))),
                 )
             })
             .collect();
         Self { by_chain_id }
     }
 
-    /// Every configured EVM chain, in chain-ID order.
+    /// Every configured chain, in chain-ID order.
     pub fn all(&self) -> Vec<Arc<ChainRuntime>> {
         let mut chains: Vec<_> = self.by_chain_id.values().cloned().collect();
         chains.sort_by(|a, b| a.config.chain_id.cmp(&b.config.chain_id));
         chains
     }
 
-    /// The EVM chain with this chain ID, if configured.
-    pub fn evm(&self, chain_id: &str) -> Option<Arc<ChainRuntime>> {
+    /// The chain with this chain ID, if configured.
+    pub fn get(&self, chain_id: &str) -> Option<Arc<ChainRuntime>> {
         self.by_chain_id.get(chain_id).cloned()
     }
 }

@@ -33,7 +33,7 @@ pub struct Config {
     #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
-    pub deposits: crate::workers::deposits::DepositWatchConfig,
+    pub deposits: crate::workers::chain_watch::ChainWatchConfig,
     #[serde(default)]
     pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
     #[serde(default)]

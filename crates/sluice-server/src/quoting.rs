@@ -14,12 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::pricing::is_stablecoin_of;
 
 /// The zero address: the native token of an EVM chain.
-pub const NATIVE_TOKEN: &str = "0x0000000000000000000000000000000000000000";
-
-/// Gas a plain value transfer uses, and a typical ERC-20 `transfer`: for the fee estimate
-/// shown with a quote (prepare asks the chain for the real figure).
-const NATIVE_TRANSFER_GAS: u128 = 21_000;
-const TOKEN_TRANSFER_GAS: u128 = 65_000;
+pub use sluice_chain::evm::NATIVE_TOKEN;
 
 fn same_token(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
@@ -131,24 +126,21 @@ async fn fee_estimate(
     chain: &crate::chains::ChainRuntime,
     native: bool,
 ) -> Option<Fees> {
-    let gas_price = match chain.rpc.gas_price().await {
-        Ok(p) => p,
+    let wei = match chain.node.transfer_fee(native).await {
+        Ok(fee) => fee,
         Err(e) => {
-            tracing::warn!(error = %e, chain.id = %chain.config.chain_id, "gas price unavailable; quoting without a fee estimate");
+            tracing::warn!(error = %e, chain.id = %chain.config.chain_id, "network fee unavailable; quoting without a fee estimate");
             return None;
         }
     };
-    let wei = gas_price.saturating_mul(if native {
-        NATIVE_TRANSFER_GAS
-    } else {
-        TOKEN_TRANSFER_GAS
-    });
-    let native_value = format_units(wei, 18);
+    let decimals = chain.node.native_decimals();
+    let native_value = format_units(wei, decimals);
     let symbol = chain.config.native_symbol.clone();
     let usd_value = match app.prices.price(&symbol, "USD").await {
         Ok(Some(price)) => sluice_domain::money::parse_decimal(&price).map(|(p, scale)| {
-            // wei × price / 10^(18 + scale), shown in cents.
-            let cents = wei.saturating_mul(p).saturating_mul(100) / 10u128.pow(18 + scale);
+            // fee × price / 10^(decimals + scale), shown in cents.
+            let cents = wei.saturating_mul(p).saturating_mul(100)
+                / 10u128.pow(u32::from(decimals) + scale);
             format_units(cents, 2)
         }),
         _ => None,
@@ -195,7 +187,7 @@ pub async fn plan(
         })
         .ok_or_else(|| no_route(format!("no destination on {}", settlement.chain_name)))?;
     let chain = (settlement.chain_name.is_evm_family())
-        .then(|| app.chains.evm(&chain_id))
+        .then(|| app.chains.get(&chain_id))
         .flatten()
         .ok_or_else(|| {
             ApiError::new(

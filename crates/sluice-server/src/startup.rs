@@ -22,9 +22,8 @@ use crate::provision::{CliResult, new_environment};
 use crate::public_url::PublicUrl;
 use crate::webhooks::WebhookKey;
 use crate::workers::delivery::DeliveryWorker;
-use crate::workers::deposits::DepositWatcher;
+use crate::workers::chain_watch::ChainWatcher;
 use crate::workers::expiry::ExpirySweeper;
-use crate::workers::tracker::SettlementTracker;
 use crate::{AppState, store, workers};
 
 #[derive(Debug, Args)]
@@ -221,18 +220,13 @@ async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64)
             every(expiry_secs),
             shutdown.clone(),
         )),
-        tokio::spawn(workers::run(
-            SettlementTracker::new(app.clone()),
-            every(config.tracker.interval_secs),
-            shutdown.clone(),
-        )),
         tokio::spawn(workers::dispatch::run(
             Arc::new(DeliveryWorker::new(app.clone())),
             every(config.webhooks.worker_interval_secs),
             shutdown.clone(),
         )),
         tokio::spawn(workers::run(
-            DepositWatcher::new(app.clone()),
+            ChainWatcher::new(app.clone()),
             every(config.deposits.interval_secs),
             shutdown.clone(),
         )),

@@ -22,8 +22,7 @@ use common::evm::{MERCHANT, NATIVE, PAYER};
 use common::*;
 use serde_json::{Value, json};
 use sluice_server::workers::Step;
-use sluice_server::workers::deposits::DepositWatcher;
-use sluice_server::workers::tracker::SettlementTracker;
+use sluice_server::workers::chain_watch::ChainWatcher;
 use tokio_util::sync::CancellationToken;
 
 fn repo() -> PathBuf {
@@ -51,15 +50,13 @@ fn browser_ready() -> bool {
 }
 
 /// What the payer's chain and Sluice's workers do while the browser pays: a block every
-/// 250 ms, the tracker and the deposit watcher stepped to idle after each.
+/// 250 ms, the chain watcher stepped to idle after each.
 fn run_chain_and_workers(w: &DepositWorld, stop: CancellationToken) {
-    let tracker = Arc::new(SettlementTracker::new(w.app.state.clone()));
-    let watcher = Arc::new(DepositWatcher::new(w.app.state.clone()));
+    let watcher = Arc::new(ChainWatcher::new(w.app.state.clone()));
     let rpc = sluice_chain::EvmRpc::new(&w.chain.url, Duration::from_secs(5));
     tokio::spawn(async move {
         while !stop.is_cancelled() {
             let _ = rpc.call("anvil_mine", json!(["0x1"])).await;
-            while let Ok(Step::Worked(_)) = tracker.run_once().await {}
             while let Ok(Step::Worked(_)) = watcher.run_once().await {}
             tokio::time::sleep(Duration::from_millis(250)).await;
         }

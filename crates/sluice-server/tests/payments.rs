@@ -11,14 +11,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sluice_server::config::Config;
 use sluice_server::workers::Step;
-use sluice_server::workers::tracker::SettlementTracker;
+use sluice_server::workers::chain_watch::ChainWatcher;
 
 /// A Sluice on a fresh database, an anvil node, and a test USDC the payer holds 1,000 of.
 struct World {
     app: TestApp,
     chain: Anvil,
     token: String,
-    tracker: SettlementTracker,
+    tracker: ChainWatcher,
 }
 
 const USDC_SUPPLY: u128 = 1_000_000_000_000;
@@ -47,7 +47,7 @@ async fn world(backend: Backend) -> Option<World> {
     ))
     .unwrap();
     let app = TestApp::spawn_with(backend, config).await?;
-    let tracker = SettlementTracker::new(app.state.clone());
+    let tracker = ChainWatcher::new(app.state.clone());
     Some(World {
         app,
         chain,
@@ -124,12 +124,16 @@ impl World {
         )
     }
 
+    /// Steps the chain watcher until it has nothing left to do; returns its verdicts.
     async fn step_to_idle(&self) -> usize {
         let mut decided = 0;
-        while let Step::Worked(n) = self.tracker.run_once().await.unwrap() {
-            decided += n;
+        loop {
+            let report = self.tracker.step().await.unwrap();
+            decided += report.verdicts;
+            if report == Default::default() {
+                return decided;
+            }
         }
-        decided
     }
 
     async fn server_view(&self, flow: &str) -> Value {
@@ -163,7 +167,7 @@ async fn chains_without_a_base_fee_get_a_legacy_gas_price() {
     let Some(app) = TestApp::spawn_with(Backend::Sqlite, config).await else {
         return;
     };
-    let tracker = SettlementTracker::new(app.state.clone());
+    let tracker = ChainWatcher::new(app.state.clone());
     let w = World {
         app,
         chain,

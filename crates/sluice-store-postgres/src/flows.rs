@@ -88,11 +88,31 @@ pub(crate) async fn list(
     rows.iter().map(flow_from_row).collect()
 }
 
-pub(crate) async fn watched(pool: &PgPool, limit: u32) -> StoreResult<Vec<Flow>> {
+pub(crate) async fn waiting(pool: &PgPool, since: Timestamp) -> StoreResult<Vec<Flow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM flows WHERE execution_state IN ('broadcasted', 'source_detected') ORDER BY updated_at LIMIT $1"
+        "SELECT {COLUMNS} FROM flows WHERE execution_state IN ('broadcasted', 'source_detected') \
+         AND updated_at >= $1 ORDER BY updated_at, id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(since.0)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
+pub(crate) async fn expired_deposit(
+    pool: &PgPool,
+    now: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<Flow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM flows WHERE execution_state IN ('broadcasted', 'source_detected') \
+         AND expires_at <= $1 AND EXISTS (SELECT 1 FROM deposit_addresses d WHERE d.flow_id = flows.id) \
+         ORDER BY expires_at LIMIT $2"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now.0)
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await

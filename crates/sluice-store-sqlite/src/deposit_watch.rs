@@ -92,10 +92,12 @@ pub(crate) async fn record_scan(
     store: &SqliteStore,
     chain_id: &str,
     seen: &[SeenTransfer],
+    sightings: &[PaymentSighting],
     cursor: &ScanCursor,
     now: Timestamp,
 ) -> StoreResult<()> {
     let mut tx = store.write().await?;
+    crate::payment_watch::insert(&mut tx, chain_id, sightings, now).await?;
     for s in seen {
         let t = &s.transfer;
         sqlx::query(
@@ -201,6 +203,7 @@ pub(crate) async fn rewind_scan(
     from_block: u64,
 ) -> StoreResult<()> {
     let mut tx = store.write().await?;
+    crate::payment_watch::forget_from(&mut tx, chain_id, from_block).await?;
     let from = encode_block(from_block);
     sqlx::query(
         "DELETE FROM deposit_transfers WHERE chain_id = ?1 AND status = 'pending' AND block_number >= ?2",

@@ -11,6 +11,7 @@ mod exchanges;
 mod flow_cache;
 mod flows;
 mod idempotency;
+mod payment_watch;
 mod native;
 mod native_write;
 mod webhooks;
@@ -287,10 +288,28 @@ impl Store for SqliteStore {
         &self,
         chain_id: &str,
         seen: &[SeenTransfer],
+        sightings: &[PaymentSighting],
         cursor: &ScanCursor,
         now: Timestamp,
     ) -> StoreResult<()> {
-        deposit_watch::record_scan(self, chain_id, seen, cursor, now).await
+        deposit_watch::record_scan(self, chain_id, seen, sightings, cursor, now).await
+    }
+
+    async fn record_sighting(
+        &self,
+        chain_id: &str,
+        sighting: &PaymentSighting,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        payment_watch::record(self, chain_id, sighting, now).await
+    }
+
+    async fn payment_sightings(&self, chain_id: &str) -> StoreResult<Vec<PaymentSighting>> {
+        payment_watch::all(self, chain_id).await
+    }
+
+    async fn forget_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
+        payment_watch::forget(self, chain_id, tx_hash).await
     }
 
     async fn pending_transfers(
@@ -435,8 +454,12 @@ impl Store for SqliteStore {
         flows::overdue(&self.reader, now, limit).await
     }
 
-    async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>> {
-        flows::watched(&self.reader, limit).await
+    async fn waiting_flows(&self, since: Timestamp) -> StoreResult<Vec<Flow>> {
+        flows::waiting(&self.reader, since).await
+    }
+
+    async fn expired_deposit_flows(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Flow>> {
+        flows::expired_deposit(&self.reader, now, limit).await
     }
 
     async fn count_flows_by_state(&self) -> StoreResult<Vec<(String, i64)>> {

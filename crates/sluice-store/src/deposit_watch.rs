@@ -1,6 +1,6 @@
-//! What the deposit watcher keeps in the database: the transfers a scan saw and has not yet
-//! recorded on their flows, each chain's scan cursor, and the lease that makes one instance
-//! the scanner. See the server's `workers::deposits` for how they are used.
+//! What the chain watcher keeps in the database: the deposit transfers and wallet-payment
+//! transactions a scan saw and has not yet decided on, each chain's scan cursor, and the
+//! lease that makes one instance the scanner. See the server's `workers::chain_watch`.
 
 use sluice_domain::deposit_transfer::ObservedTransfer;
 use sluice_domain::{EnvironmentId, FlowId, Timestamp};
@@ -57,4 +57,17 @@ pub fn decode_amount(stored: &str) -> Result<u128, crate::StoreError> {
     stored
         .parse()
         .map_err(|_| crate::StoreError::Corrupt(format!("amount {stored:?}")))
+}
+
+/// A broadcast wallet payment's transaction, found in a block that may not be final yet. A
+/// transaction is sighted for one flow only (the key is chain and hash), so one transfer can
+/// never settle two flows that report the same hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentSighting {
+    pub environment_id: EnvironmentId,
+    pub flow_id: FlowId,
+    pub tx_hash: String,
+    pub block_number: u64,
+    /// Re-checked against the canonical chain before the verdict.
+    pub block_hash: String,
 }

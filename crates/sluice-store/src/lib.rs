@@ -121,7 +121,7 @@ pub trait Store: Send + Sync + 'static {
     /// Every environment's exchange settings (read by a server at start).
     async fn all_exchanges(&self) -> StoreResult<Vec<ExchangeRecord>>;
 
-    // --- the deposit watcher (see `deposit_watch`) -----------------------------------------
+    // --- the chain watcher (see `deposit_watch`) -------------------------------------------
 
     /// Deposit addresses of `family` in every environment allocated at or after `since`.
     async fn watched_addresses(
@@ -143,15 +143,32 @@ pub trait Store: Send + Sync + 'static {
     /// Where the chain's scan stands, if it has ever scanned.
     async fn scan_cursor(&self, chain_id: &str) -> StoreResult<Option<ScanCursor>>;
 
-    /// Stores the transfers seen in the scanned blocks and moves the cursor, in one
-    /// transaction. A transfer already stored is left as it is.
+    /// Stores the deposit transfers and payment transactions seen in the scanned blocks and
+    /// moves the cursor, in one transaction. What is already stored is left as it is (a
+    /// transaction already sighted for another flow stays that flow's).
     async fn record_scan(
         &self,
         chain_id: &str,
         seen: &[SeenTransfer],
+        sightings: &[PaymentSighting],
         cursor: &ScanCursor,
         now: Timestamp,
     ) -> StoreResult<()>;
+
+    /// Stores one payment's transaction found outside a scan (mined before its hash was
+    /// reported); as in `record_scan`, an existing sighting of the hash wins.
+    async fn record_sighting(
+        &self,
+        chain_id: &str,
+        sighting: &PaymentSighting,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Every payment transaction sighted on the chain and not yet decided on.
+    async fn payment_sightings(&self, chain_id: &str) -> StoreResult<Vec<PaymentSighting>>;
+
+    /// The verdict on the sighted transaction is recorded (or its flow is final): forget it.
+    async fn forget_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()>;
 
     /// Seen transfers not yet recorded on their flows, in blocks up to `up_to_block`.
     async fn pending_transfers(
@@ -166,8 +183,8 @@ pub trait Store: Send + Sync + 'static {
     /// The transfer is recorded on its flow; it is no longer pending.
     async fn mark_transfer_recorded(&self, chain_id: &str, seen: &SeenTransfer) -> StoreResult<()>;
 
-    /// A reorg replaced block `from_block`: forgets the pending transfers seen at or above it
-    /// and moves the cursor back to it (if it was past it, forgetting the last hash), in one
+    /// A reorg replaced block `from_block`: forgets the pending transfers and the payment
+    /// sightings at or above it and moves the cursor back to it (if it was past it, forgetting the last hash), in one
     /// transaction.
     async fn rewind_scan(&self, chain_id: &str, from_block: u64) -> StoreResult<()>;
 
@@ -237,9 +254,15 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<(EnvironmentId, FlowId)>>;
 
-    /// Flows whose source transaction is being watched (`broadcasted`, `source_detected`),
-    /// least recently updated first, across environments.
-    async fn watched_flows(&self, limit: u32) -> StoreResult<Vec<Flow>>;
+    /// Flows waiting on the chain (`broadcasted`, `source_detected`) last changed at or
+    /// after `since`, across environments: how the chain watcher learns of newly broadcast
+    /// payments without re-reading the ones it already watches.
+    async fn waiting_flows(&self, since: Timestamp) -> StoreResult<Vec<Flow>>;
+
+    /// Deposit-address flows still waiting on the chain whose `expiresAt` is at or before
+    /// `now`, soonest first: the candidates for `underpaid`. Wallet payments waiting beside
+    /// them never take their places.
+    async fn expired_deposit_flows(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Flow>>;
 
     /// How many flows are stored in each execution state (for metrics).
     async fn count_flows_by_state(&self) -> StoreResult<Vec<(String, i64)>>;

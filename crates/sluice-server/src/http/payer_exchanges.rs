@@ -92,7 +92,7 @@ pub(crate) async fn purchase_link(
         })?;
     let configured_name = app
         .chains
-        .evm(&plan.to_chain_id)
+        .get(&plan.to_chain_id)
         .and_then(|c| c.config.onramp_network.clone());
     let network = network_name(&plan.to_chain_id, configured_name.as_deref()).ok_or_else(|| {
         not_configured(format!(

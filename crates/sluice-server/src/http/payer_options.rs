@@ -103,7 +103,7 @@ pub(crate) async fn depositable(
         }
         if s.chain_name.is_evm_family() {
             // Only chains whose node watches the token and has proven its chain ID.
-            let Some(chain) = app.chains.evm(&s.chain_id) else {
+            let Some(chain) = app.chains.get(&s.chain_id) else {
                 continue;
             };
             if !chain.watches_token(&s.token_address)

@@ -70,7 +70,7 @@ pub async fn quote(
         // kept), which belongs to the merchant's wallet.
         let watched = app
             .chains
-            .evm(&plan.to_chain_id)
+            .get(&plan.to_chain_id)
             .is_some_and(|c| c.watches_token(&plan.to_token));
         if plan.to_chain_name.is_evm_family() && !watched {
             return Err(ApiError::new(
@@ -150,7 +150,7 @@ pub async fn prepare(
         }
     })?;
     let chain_id = flow.to_chain_id.clone().unwrap_or_default();
-    let chain = app.chains.evm(&chain_id).ok_or_else(|| {
+    let chain = app.chains.get(&chain_id).ok_or_else(|| {
         ApiError::new(
             ErrorCode::ChainNotConfigured,
             format!("No RPC endpoint is configured for chain {chain_id}."),

@@ -3,11 +3,10 @@
 //! step workers to idle instead of sleeping. The webhook delivery worker has its own loop
 //! (`dispatch.rs`): its sends finish at different times, and it claims more as each finishes.
 
+pub mod chain_watch;
 pub mod delivery;
-pub mod deposits;
 pub mod dispatch;
 pub mod expiry;
-pub mod tracker;
 
 use std::time::Duration;
 

@@ -1,12 +1,12 @@
 //! A deposit-address world: a Sluice with the anvil chain and its test USDC configured, an
-//! EVM deposit key whose first addresses are published accounts, and a deposit watcher that
+//! EVM deposit key whose first addresses are published accounts, and a chain watcher that
 //! tests step by hand.
 
 use reqwest::Method;
 use serde_json::{Value, json};
 use sluice_server::config::Config;
 use sluice_server::workers::Step;
-use sluice_server::workers::deposits::DepositWatcher;
+use sluice_server::workers::chain_watch::ChainWatcher;
 
 use super::deposit::{BIP44_ETH_ACCOUNT, set_evm_key};
 use super::evm::*;
@@ -17,7 +17,7 @@ pub struct DepositWorld {
     pub app: TestApp,
     pub chain: Anvil,
     pub usdc: String,
-    pub watcher: DepositWatcher,
+    pub watcher: ChainWatcher,
     /// Sluice reaches anvil only through this, so tests can count its calls.
     pub proxy: CountingProxy,
 }
@@ -67,7 +67,7 @@ impl DepositWorld {
         let proxy = CountingProxy::start(&chain.url).await;
         let app = TestApp::spawn_with(backend, chain_config(&proxy.url, &usdc, extra)).await?;
         set_evm_key(&app, BIP44_ETH_ACCOUNT).await;
-        let watcher = DepositWatcher::new(app.state.clone());
+        let watcher = ChainWatcher::new(app.state.clone());
         let world = Self {
             app,
             chain,
@@ -123,7 +123,7 @@ impl DepositWorld {
     /// Another Sluice instance's watcher: on PostgreSQL over its own connection pool (a
     /// separate process would look the same to the database); on SQLite, where one server
     /// owns a file, a second watcher in the same process.
-    pub async fn second_instance(&self) -> DepositWatcher {
+    pub async fn second_instance(&self) -> ChainWatcher {
         let state = if self.app.db.url.starts_with("postgres") {
             let store = sluice_server::store::connect(&self.app.db.url)
                 .await
@@ -137,7 +137,7 @@ impl DepositWorld {
         } else {
             self.app.state.clone()
         };
-        DepositWatcher::new(state)
+        ChainWatcher::new(state)
     }
 
     /// Sends `amount` of the test USDC from the payer; returns the transaction hash.
@@ -161,7 +161,7 @@ impl DepositWorld {
     }
 
     /// Steps `watcher` until it has nothing left to do; returns the work it reported.
-    pub async fn step(&self, watcher: &DepositWatcher) -> usize {
+    pub async fn step(&self, watcher: &ChainWatcher) -> usize {
         let mut work = 0;
         while let Step::Worked(n) = watcher.run_once().await.unwrap() {
             work += n;

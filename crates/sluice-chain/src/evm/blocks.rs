@@ -1,12 +1,12 @@
-//! Reading whole blocks for the deposit watcher: every ERC-20 `Transfer` of a set of token
-//! contracts over a block range in one `eth_getLogs`, and a block with its transactions for
-//! native transfers. Neither call names a recipient, so their number does not depend on how
-//! many addresses are watched; matching recipients is the caller's, in memory.
+//! Reading whole blocks for the scan: every ERC-20 `Transfer` of a set of token contracts
+//! over a block range in one `eth_getLogs`, and a block with its transactions (native
+//! transfers, and the hashes of watched payments). Neither call names a recipient or a hash,
+//! so their number does not depend on how much is watched; matching is in memory.
 
 use serde_json::{Value, json};
 
-use crate::erc20::TRANSFER_TOPIC;
-use crate::evm::{EvmRpc, RpcError, RpcResult, hex_quantity, parse_quantity};
+use super::erc20::{self, TRANSFER_TOPIC};
+use super::rpc::{EvmRpc, RpcError, RpcResult, hex_quantity, parse_quantity};
 
 /// One ERC-20 `Transfer` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct TokenTransfer {
     pub block_hash: String,
 }
 
-/// A block and the value-carrying transactions in it.
+/// A block and its transactions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     pub number: u64,
@@ -31,7 +31,7 @@ pub struct Block {
     pub transactions: Vec<ValueTransfer>,
 }
 
-/// A transaction's own native value (not value moved by contract calls inside it).
+/// A transaction with its own native value (not value moved by contract calls inside it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueTransfer {
     pub tx_hash: String,
@@ -73,7 +73,7 @@ fn token_transfer(log: &Value) -> RpcResult<Option<TokenTransfer>> {
     let Some(to) = topic_address(to) else {
         return Ok(None);
     };
-    let Ok(amount) = parse_quantity(&Value::String(crate::erc20::trim_word(
+    let Ok(amount) = parse_quantity(&Value::String(erc20::trim_word(
         log["data"].as_str().unwrap_or("0x"),
     ))) else {
         return Ok(None); // more than u128: no real token supply; not a payment we can count
@@ -139,7 +139,6 @@ impl EvmRpc {
                             value: parse_quantity(&tx["value"])?,
                         })
                     })
-                    .filter(|t| !matches!(t, Ok(ValueTransfer { value: 0, .. })))
                     .collect::<RpcResult<Vec<_>>>()
             })
             .transpose()?

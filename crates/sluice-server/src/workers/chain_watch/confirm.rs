@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle;
 
-/// How many watched flows one step looks at for underpayment.
+/// How many expired deposit flows one step looks at for underpayment.
 const BATCH: u32 = 100;
 
 pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<usize, StoreError> {
@@ -27,7 +27,7 @@ pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<
         let number = seen.transfer.block_number;
         let hash = match canonical.get(&number) {
             Some(hash) => hash.clone(),
-            None => match chain.rpc.block_hash(number).await {
+            None => match chain.node.block_hash(number).await {
                 Ok(Some(hash)) => canonical.entry(number).or_insert(hash).clone(),
                 Ok(None) | Err(_) => return Ok(done), // the node is behind or away: retry
             },
@@ -57,12 +57,13 @@ pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<
 }
 
 /// Deposit-paid flows still short at `expiresAt`, with nothing seen and unconfirmed, fail as
-/// `underpaid`. A transfer that is still confirming gets its chance first.
+/// `underpaid`. A transfer that is still confirming gets its chance first. The store hands
+/// out expired deposit flows only, so pending wallet payments never take their places.
 pub async fn fail_underpaid(app: &AppState) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
     let now = app.clock.now();
     let mut failed = 0;
-    for flow in store.watched_flows(BATCH).await? {
+    for flow in store.expired_deposit_flows(now, BATCH).await? {
         if !is_underpaid(&flow, now) || store.has_pending_transfers(flow.id).await? {
             continue;
         }

@@ -197,11 +197,11 @@ impl EvmRpc {
     }
 
     pub async fn erc20_balance(&self, token: &str, owner: &str) -> RpcResult<u128> {
-        let data = crate::erc20::balance_of_calldata(owner);
+        let data = super::erc20::balance_of_calldata(owner);
         let result = self
             .call("eth_call", json!([{"to": token, "data": data}, "latest"]))
             .await?;
-        parse_quantity(&Value::String(crate::erc20::trim_word(
+        parse_quantity(&Value::String(super::erc20::trim_word(
             result.as_str().unwrap_or("0x"),
         )))
     }

@@ -1,65 +1,10 @@
-//! Does a mined transaction pay what the quote asked? Spec §9: the receipt succeeded and the
-//! transfer matches token, recipient, amount (at least `toAmount`) and sender (`fromAddress`).
-//! Pure functions over what the node returned, so every rule is unit-testable.
+//! Does a mined EVM transaction pay what the quote asked? The receipt succeeded and the
+//! transfer matches token, recipient, amount and sender. Pure functions over what the node
+//! returned, so every rule is unit-testable.
 
-use crate::erc20::{TRANSFER_TOPIC, topic_address, trim_word};
-use crate::evm::{Receipt, Transaction, parse_quantity};
-
-/// What the flow expects to see on chain. Addresses in any case.
-#[derive(Debug, Clone)]
-pub struct ExpectedTransfer<'a> {
-    /// `None` for the chain's native token.
-    pub token: Option<&'a str>,
-    pub from: &'a str,
-    pub to: &'a str,
-    pub min_amount: u128,
-}
-
-/// Why a transaction does not pay the flow; each maps to a `failure.code`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mismatch {
-    Reverted,
-    WrongSender { actual: String },
-    WrongRecipient { actual: String },
-    WrongToken { actual: String },
-    TooLittle { actual: u128 },
-    NoTransfer,
-}
-
-impl Mismatch {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Reverted => "tx_reverted",
-            Self::WrongSender { .. } => "wrong_sender",
-            Self::WrongRecipient { .. } => "wrong_recipient",
-            Self::WrongToken { .. } => "wrong_token",
-            Self::TooLittle { .. } => "underpaid",
-            Self::NoTransfer => "no_transfer",
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            Self::Reverted => "The transaction reverted on chain.".into(),
-            Self::WrongSender { actual } => {
-                format!("The transaction was sent by {actual}, not the attached wallet.")
-            }
-            Self::WrongRecipient { actual } => {
-                format!("The transfer went to {actual}, not the flow's destination.")
-            }
-            Self::WrongToken { actual } => {
-                format!("The transaction moved {actual}, not the quoted token.")
-            }
-            Self::TooLittle { actual } => {
-                format!("The transfer moved {actual} base units, less than quoted.")
-            }
-            Self::NoTransfer => {
-                "The transaction contains no transfer of the quoted token to the destination."
-                    .into()
-            }
-        }
-    }
-}
+use super::erc20::{TRANSFER_TOPIC, topic_address, trim_word};
+use super::rpc::{Receipt, Transaction, parse_quantity};
+use crate::settlement::{ExpectedTransfer, Mismatch};
 
 fn same(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
