@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# The deposit watcher's RPC calls per block with few and with many open flows (docs/benchmarks.md,
-# "Deposit watcher RPC calls"). Runs the suite's own measurement, through a counting JSON-RPC
-# proxy in front of a real anvil, with FLOWS open deposit flows in the large run (default 10000)
-# on SQLite and PostgreSQL, and prints the calls by method for each.
-# Needs anvil (scripts/test.sh installs it) and, for the PostgreSQL run, the local server.
+# The chain watcher's RPC calls per block with few and with many open flows (docs/benchmarks.md,
+# "Chain watcher RPC calls"). Runs the suite's own measurements, through a counting JSON-RPC
+# proxy in front of a real anvil, on SQLite and PostgreSQL, and prints the calls by method:
+#   deposits: 10 vs FLOWS open deposit-address flows (default 10000), two deposits in 20 blocks;
+#   wallet:   10 vs PAYMENTS broadcast wallet payments whose hashes never land (default 10000),
+#             two real wallet payments in 20 blocks.
+# Needs anvil (scripts/test.sh installs it) and, for the PostgreSQL runs, the local server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOWS="${FLOWS:-10000}"
+PAYMENTS="${PAYMENTS:-10000}"
+echo "== deposit-address flows (10 vs $FLOWS)"
 SLUICE_DEPOSIT_FLOWS="$FLOWS" SLUICE_REQUIRE_ANVIL=1 \
   cargo test -q --release -p sluice-server --test deposit_watcher \
   rpc_calls_per_block_do_not_grow_with_open_flows -- --nocapture 2>&1 |
   grep -E "RPC calls|test result"
+echo "== wallet payments (10 vs $PAYMENTS)"
+SLUICE_WALLET_PAYMENTS="$PAYMENTS" SLUICE_REQUIRE_ANVIL=1 \
+  cargo test -q --release -p sluice-server --test wallet_scan \
+  rpc_calls_per_block_do_not_grow_with_open_payments -- --nocapture --test-threads 1 2>&1 |
+  grep -E "RPC calls|test result|panicked"

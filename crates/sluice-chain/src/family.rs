@@ -120,7 +120,12 @@ pub trait ChainFamily: Send + Sync {
     /// Reads blocks `from..=to` once each and returns what `watch` asks for. `None` when a
     /// block of the range does not exist (the head moved back: a reorg). The number of node
     /// calls depends on the range, never on how many addresses or payments are watched.
-    async fn scan(&self, from: u64, to: u64, watch: &Watch<'_>) -> ChainResult<Option<ScannedRange>>;
+    async fn scan(
+        &self,
+        from: u64,
+        to: u64,
+        watch: &Watch<'_>,
+    ) -> ChainResult<Option<ScannedRange>>;
 
     /// Where the transaction is mined now, if it is. Asked once per newly watched payment,
     /// for one that may have landed in a block scanned before its hash was known.
@@ -150,4 +155,3 @@ pub trait ChainFamily: Send + Sync {
     /// `owner`'s balance of `token` (`None`: the native token), in smallest units.
     async fn balance(&self, owner: &str, token: Option<&str>) -> ChainResult<u128>;
 }
-

@@ -2,7 +2,6 @@
 //! token from `fromAddress` to the destination, in a transaction that succeeded. Each family
 //! checks this its own way; the ways it can fail, and their `failure.code`s, are shared.
 
-
 /// What the flow expects to see on chain. Addresses in any case.
 #[derive(Debug, Clone)]
 pub struct ExpectedTransfer<'a> {
@@ -58,4 +57,3 @@ impl Mismatch {
         }
     }
 }
-

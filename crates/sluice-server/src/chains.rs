@@ -135,7 +135,11 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
 /// `sluice-chain`, its config keys, its test chain); config parsing refuses families that
 /// have none yet.
 fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
-    Box::new(EvmChain::new(&config.rpc_url, timeout, &config.native_symbol))
+    Box::new(EvmChain::new(
+        &config.rpc_url,
+        timeout,
+        &config.native_symbol,
+    ))
 }
 
 #[derive(Default, Clone)]

@@ -174,7 +174,8 @@ pub struct QuoteConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrackerConfig {
-    /// Pause between passes when nothing changed.
+    /// Unused since wallet payments are judged by the chain watcher (`[deposits]` sets its
+    /// pace); still accepted so that older configuration files load.
     #[serde(default = "default_tracker_interval")]
     pub interval_secs: u64,
     /// A broadcast hash the chain has not shown within this long fails the flow.

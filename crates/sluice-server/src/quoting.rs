@@ -139,8 +139,8 @@ async fn fee_estimate(
     let usd_value = match app.prices.price(&symbol, "USD").await {
         Ok(Some(price)) => sluice_domain::money::parse_decimal(&price).map(|(p, scale)| {
             // fee × price / 10^(decimals + scale), shown in cents.
-            let cents = wei.saturating_mul(p).saturating_mul(100)
-                / 10u128.pow(u32::from(decimals) + scale);
+            let cents =
+                wei.saturating_mul(p).saturating_mul(100) / 10u128.pow(u32::from(decimals) + scale);
             format_units(cents, 2)
         }),
         _ => None,

@@ -21,8 +21,8 @@ use crate::config::Config;
 use crate::provision::{CliResult, new_environment};
 use crate::public_url::PublicUrl;
 use crate::webhooks::WebhookKey;
-use crate::workers::delivery::DeliveryWorker;
 use crate::workers::chain_watch::ChainWatcher;
+use crate::workers::delivery::DeliveryWorker;
 use crate::workers::expiry::ExpirySweeper;
 use crate::{AppState, store, workers};
 

@@ -3,7 +3,7 @@
 
 use sluice_domain::Timestamp;
 use sluice_store::*;
-use sqlx::{Row, Postgres, Transaction};
+use sqlx::{Postgres, Row, Transaction};
 
 use crate::{PostgresStore, db};
 
@@ -50,7 +50,10 @@ pub(crate) async fn record(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn all(store: &PostgresStore, chain_id: &str) -> StoreResult<Vec<PaymentSighting>> {
+pub(crate) async fn all(
+    store: &PostgresStore,
+    chain_id: &str,
+) -> StoreResult<Vec<PaymentSighting>> {
     let rows = sqlx::query(
         "SELECT environment_id::text, flow_id::text, tx_hash, block_number, block_hash \
          FROM payment_sightings WHERE chain_id = $1 ORDER BY block_number, tx_hash",
@@ -72,7 +75,11 @@ pub(crate) async fn all(store: &PostgresStore, chain_id: &str) -> StoreResult<Ve
         .collect()
 }
 
-pub(crate) async fn forget(store: &PostgresStore, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
+pub(crate) async fn forget(
+    store: &PostgresStore,
+    chain_id: &str,
+    tx_hash: &str,
+) -> StoreResult<()> {
     let mut tx = store.write().await?;
     sqlx::query("DELETE FROM payment_sightings WHERE chain_id = $1 AND tx_hash = $2")
         .bind(chain_id)

@@ -11,9 +11,9 @@ mod exchanges;
 mod flow_cache;
 mod flows;
 mod idempotency;
-mod payment_watch;
 mod native;
 mod native_write;
+mod payment_watch;
 mod webhooks;
 
 use std::str::FromStr;

@@ -95,7 +95,12 @@ impl ChainFamily for EvmChain {
         self.rpc.block_hash(number).await
     }
 
-    async fn scan(&self, from: u64, to: u64, watch: &Watch<'_>) -> ChainResult<Option<ScannedRange>> {
+    async fn scan(
+        &self,
+        from: u64,
+        to: u64,
+        watch: &Watch<'_>,
+    ) -> ChainResult<Option<ScannedRange>> {
         let mut found = ScannedRange::default();
         for log in self.rpc.token_transfers(watch.tokens, from, to).await? {
             if (watch.addresses)(&log.to) {

@@ -13,6 +13,7 @@ pub mod deposit;
 pub mod deposit_world;
 pub mod evm;
 pub mod rpc_proxy;
+pub mod wallet;
 
 use std::io::Write;
 use std::sync::Arc;

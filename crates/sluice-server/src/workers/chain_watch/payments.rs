@@ -58,7 +58,10 @@ impl PaymentBook {
             t.plus_seconds(-OVERLAP_SECS).min(now)
         });
         for flow in store.waiting_flows(since).await? {
-            self.newest = Some(self.newest.map_or(flow.updated_at, |n| n.max(flow.updated_at)));
+            self.newest = Some(
+                self.newest
+                    .map_or(flow.updated_at, |n| n.max(flow.updated_at)),
+            );
             match watched(&flow) {
                 Some(payment) => {
                     self.by_flow.entry(flow.id).or_insert(payment);
@@ -73,7 +76,9 @@ impl PaymentBook {
 
     /// The payments on `chain_id`.
     pub fn on_chain<'a>(&'a self, chain_id: &'a str) -> impl Iterator<Item = &'a WatchedPayment> {
-        self.by_flow.values().filter(move |p| p.chain_id == chain_id)
+        self.by_flow
+            .values()
+            .filter(move |p| p.chain_id == chain_id)
     }
 
     /// Each hash on `chain_id`, in the family's canonical form, with the flow claiming it.
@@ -84,7 +89,9 @@ impl PaymentBook {
     ) -> HashMap<String, &'a WatchedPayment> {
         let mut claims: HashMap<String, &WatchedPayment> = HashMap::new();
         for p in self.on_chain(chain_id) {
-            let claim = claims.entry(node.canonical_tx_hash(&p.tx_hash)).or_insert(p);
+            let claim = claims
+                .entry(node.canonical_tx_hash(&p.tx_hash))
+                .or_insert(p);
             if (p.broadcasted_at, p.flow_id.to_string())
                 < (claim.broadcasted_at, claim.flow_id.to_string())
             {

@@ -131,7 +131,8 @@ async fn judge(
 
 fn count(outcome: &Result<Flow, Rejection>) -> usize {
     let Ok(flow) = outcome else { return 0 };
-    metrics::counter!("sluice_settlement_verdicts_total", "state" => flow.execution_state.as_str()).increment(1);
+    metrics::counter!("sluice_settlement_verdicts_total", "state" => flow.execution_state.as_str())
+        .increment(1);
     tracing::info!(flow.id = %flow.id, flow.state = %flow.execution_state, "settlement verdict recorded");
     1
 }
