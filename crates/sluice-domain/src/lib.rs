@@ -17,6 +17,7 @@ pub mod flow;
 pub mod ids;
 pub mod memo;
 pub mod money;
+pub mod origin;
 #[cfg(feature = "openapi")]
 mod openapi;
 pub mod payment_requests;

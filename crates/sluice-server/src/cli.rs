@@ -10,7 +10,8 @@ use sluice_store::{Environment, SCOPES, Store};
 use crate::provision::new_token;
 pub use crate::provision::{CliResult, new_environment};
 pub use crate::startup::ServeArgs;
-use crate::{origin, store};
+use crate::store;
+use sluice_domain::origin;
 
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about = "Self-hosted crypto payment flows")]

@@ -18,7 +18,6 @@ pub mod ip_policy;
 pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
-pub mod origin;
 pub mod pay_page;
 pub mod pricing;
 pub mod provision;

@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::http::payment_links::parse_link_parameter;
@@ -27,24 +26,6 @@ const QR_MAX: usize = 512;
 
 const CSP: &str = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'";
-
-/// `[payment_page]` in the configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PaymentPageConfig {
-    /// Origins allowed to show the page in a frame; empty (the default): none.
-    pub frame_ancestors: Vec<String>,
-}
-
-impl PaymentPageConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        for origin in &self.frame_ancestors {
-            crate::origin::validate_entry(origin)
-                .map_err(|e| format!("payment_page.frame_ancestors: {e}"))?;
-        }
-        Ok(())
-    }
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -101,35 +101,6 @@ pub fn signature_headers(
     ]
 }
 
-/// Parses a retry schedule such as `15s,1m,10m,1h,1d` into seconds.
-pub fn parse_schedule(text: &str) -> Result<Vec<i64>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|item| {
-            let (number, unit) = item.split_at(
-                item.find(|c: char| !c.is_ascii_digit())
-                    .unwrap_or(item.len()),
-            );
-            let n: i64 = number.parse().map_err(|_| {
-                format!("retry schedule entry {item:?} must be a number and a unit (s, m, h, d)")
-            })?;
-            let factor = match unit {
-                "s" | "" => 1,
-                "m" => 60,
-                "h" => 3600,
-                "d" => 86_400,
-                _ => {
-                    return Err(format!(
-                        "retry schedule entry {item:?} has an unknown unit (use s, m, h or d)"
-                    ));
-                }
-            };
-            Ok(n * factor)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,14 +121,5 @@ mod tests {
             a
         );
         assert!(!format!("{key:?}").contains(&key.encode()));
-    }
-
-    #[test]
-    fn schedules() {
-        assert_eq!(
-            parse_schedule("15s,1m,10m,1h,1d").unwrap(),
-            vec![15, 60, 600, 3600, 86_400]
-        );
-        assert!(parse_schedule("5x").is_err());
     }
 }

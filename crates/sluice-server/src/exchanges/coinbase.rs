@@ -5,31 +5,11 @@
 
 use std::time::Duration;
 
+pub use crate::config::CoinbaseConfig;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::cdp_key::CdpKey;
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CoinbaseConfig {
-    /// The CDP API (session tokens).
-    pub api_url: String,
-    /// Where purchase links point.
-    pub pay_url: String,
-    /// Timeout of the session-token request, in seconds.
-    pub timeout_secs: u64,
-}
-
-impl Default for CoinbaseConfig {
-    fn default() -> Self {
-        Self {
-            api_url: "https://api.developer.coinbase.com".into(),
-            pay_url: "https://pay.coinbase.com".into(),
-            timeout_secs: 10,
-        }
-    }
-}
 
 /// What the link is for.
 pub struct Purchase<'a> {

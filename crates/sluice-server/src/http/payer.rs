@@ -89,7 +89,7 @@ pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> 
 
 fn origin_allowed(app: &AppState, origin: &HeaderValue, environment: &Environment) -> bool {
     origin.to_str().is_ok_and(|o| {
-        crate::origin::is_allowed(o, &environment.allowed_origins)
+        sluice_domain::origin::is_allowed(o, &environment.allowed_origins)
             || app.public_url.as_ref().is_some_and(|u| u.origin() == o)
     })
 }

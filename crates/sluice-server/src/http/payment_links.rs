@@ -70,7 +70,7 @@ fn page_url(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
         .ok_or_else(|| base_url_error("must be an absolute http:// or https:// URL"))?;
-    if !crate::origin::is_allowed(&url.origin().ascii_serialization(), origins) {
+    if !sluice_domain::origin::is_allowed(&url.origin().ascii_serialization(), origins) {
         return Err(base_url_error(
             "its origin is not one of the environment's allowed origins (sluice env add-origin)",
         ));

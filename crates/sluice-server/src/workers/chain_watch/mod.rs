@@ -21,7 +21,6 @@ mod settle;
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use sluice_store::{ScanCursor, StoreError};
 
 use super::Step;
@@ -33,28 +32,6 @@ use payments::PaymentBook;
 /// The lease's name predates wallet payments joining the scan; kept so that instances of an
 /// earlier build and this one never scan at once during a rolling upgrade.
 const LEASE: &str = "deposit_watcher";
-
-/// `[deposits]` in the configuration: how the chain watcher steps.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ChainWatchConfig {
-    /// Pause between steps once the scan has caught up with the chain.
-    pub interval_secs: u64,
-    /// The most blocks one scan covers (one `eth_getLogs`; public RPCs often cap its range).
-    pub max_block_range: u64,
-    /// How long the scanning instance holds its lease; a crashed holder is replaced after it.
-    pub lease_secs: i64,
-}
-
-impl Default for ChainWatchConfig {
-    fn default() -> Self {
-        Self {
-            interval_secs: 2,
-            max_block_range: 100,
-            lease_secs: 15,
-        }
-    }
-}
 
 /// What one step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

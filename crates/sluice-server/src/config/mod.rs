@@ -3,7 +3,19 @@
 //! default except the chains themselves; an invalid file stops start-up with a message naming
 //! the setting.
 
+mod chains;
+mod http;
+mod rate_limit;
+mod services;
+mod webhooks;
+
 use std::collections::BTreeMap;
+
+pub use chains::{ChainConfig, PriceFeedConfig, TokenConfig};
+pub use http::HttpConfig;
+pub use rate_limit::RateLimitConfig;
+pub use services::{ChainWatchConfig, CoinbaseConfig, PaymentPageConfig};
+pub use webhooks::{WebhookConfig, parse_schedule};
 
 use serde::Deserialize;
 use sluice_domain::ChainName;
@@ -29,17 +41,17 @@ pub struct Config {
     #[serde(default)]
     pub webhooks: WebhookConfig,
     #[serde(default)]
-    pub rate_limit: crate::rate_limit::RateLimitConfig,
+    pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub cache: CacheConfig,
     #[serde(default)]
-    pub deposits: crate::workers::chain_watch::ChainWatchConfig,
+    pub deposits: ChainWatchConfig,
     #[serde(default)]
-    pub coinbase: crate::exchanges::coinbase::CoinbaseConfig,
+    pub coinbase: CoinbaseConfig,
     #[serde(default)]
-    pub payment_page: crate::pay_page::PaymentPageConfig,
+    pub payment_page: PaymentPageConfig,
     #[serde(default)]
-    pub http: crate::connections::HttpConfig,
+    pub http: HttpConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,106 +73,6 @@ impl Default for CacheConfig {
             environment_ttl_ms: default_environment_ttl(),
         }
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
-    /// Delays before the 2nd, 3rd, … attempt; after the last, the delivery is failed.
-    #[serde(default = "default_retry_schedule")]
-    pub retry_schedule: Vec<String>,
-    /// One attempt's timeout.
-    #[serde(default = "default_webhook_timeout")]
-    pub request_timeout_secs: u64,
-    /// Pause of the delivery worker when nothing is due.
-    #[serde(default = "default_webhook_interval")]
-    pub worker_interval_secs: u64,
-    /// Deliveries one instance sends at once, all endpoints together.
-    #[serde(default = "default_max_in_flight")]
-    pub max_in_flight: u32,
-    /// Deliveries one endpoint has in flight at once, across every instance (the claim
-    /// counts leases in the database), so that a slow endpoint cannot hold every slot.
-    #[serde(default = "default_max_in_flight_per_endpoint")]
-    pub max_in_flight_per_endpoint: u32,
-    /// Allow endpoint URLs on loopback and private addresses (tests, private networks).
-    #[serde(default)]
-    pub allow_private_urls: bool,
-    /// File holding the webhook key (base64 of 32 bytes); SLUICE_WEBHOOK_KEY overrides it.
-    pub signing_key_file: Option<String>,
-}
-
-fn default_retry_schedule() -> Vec<String> {
-    ["15s", "1m", "10m", "1h", "1d"].map(str::to_owned).to_vec()
-}
-fn default_webhook_timeout() -> u64 {
-    15
-}
-fn default_webhook_interval() -> u64 {
-    1
-}
-fn default_max_in_flight() -> u32 {
-    64
-}
-fn default_max_in_flight_per_endpoint() -> u32 {
-    4
-}
-
-impl Default for WebhookConfig {
-    fn default() -> Self {
-        Self {
-            retry_schedule: default_retry_schedule(),
-            request_timeout_secs: default_webhook_timeout(),
-            worker_interval_secs: default_webhook_interval(),
-            max_in_flight: default_max_in_flight(),
-            max_in_flight_per_endpoint: default_max_in_flight_per_endpoint(),
-            allow_private_urls: false,
-            signing_key_file: None,
-        }
-    }
-}
-
-impl WebhookConfig {
-    /// The retry delays in seconds.
-    pub fn schedule(&self) -> Vec<i64> {
-        crate::webhooks::parse_schedule(&self.retry_schedule.join(",")).expect("validated at load")
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainConfig {
-    pub chain_name: String,
-    pub chain_id: String,
-    pub rpc_url: String,
-    /// Blocks a transaction needs (its own included) before it counts.
-    #[serde(default = "default_confirmations")]
-    pub confirmations: u64,
-    #[serde(default = "default_native_symbol")]
-    pub native_symbol: String,
-    #[serde(default)]
-    pub tokens: Vec<TokenConfig>,
-    /// Coinbase Onramp's name for this chain (`base`, `ethereum`, …); known chain IDs need
-    /// none.
-    #[serde(default)]
-    pub onramp_network: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenConfig {
-    pub address: String,
-    pub symbol: String,
-    pub decimals: u8,
-}
-
-/// A Coinbase-style spot price API: `GET {url}/v2/prices/{BASE}-{CURRENCY}/spot` answering
-/// `{"data": {"amount": "3000.12", "base": "ETH", "currency": "USD"}}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriceFeedConfig {
-    pub url: String,
-    #[serde(default = "default_price_ttl")]
-    pub cache_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -204,15 +116,6 @@ fn decimal_strings<'de, D: serde::Deserializer<'de>>(
         .collect())
 }
 
-fn default_confirmations() -> u64 {
-    2
-}
-fn default_native_symbol() -> String {
-    "ETH".into()
-}
-fn default_price_ttl() -> u64 {
-    30
-}
 fn default_quote_ttl() -> i64 {
     60
 }
@@ -241,12 +144,6 @@ impl Default for TrackerConfig {
             not_found_after_secs: default_not_found_after(),
             rpc_timeout_secs: default_rpc_timeout(),
         }
-    }
-}
-
-impl ChainConfig {
-    pub fn chain(&self) -> ChainName {
-        self.chain_name.parse().expect("validated at load")
     }
 }
 
@@ -289,7 +186,7 @@ impl Config {
             };
         }
         if let Ok(schedule) = std::env::var("SLUICE_WEBHOOK_RETRY_SCHEDULE") {
-            crate::webhooks::parse_schedule(&schedule)
+            parse_schedule(&schedule)
                 .map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
             self.webhooks.retry_schedule =
                 schedule.split(',').map(|s| s.trim().to_owned()).collect();
@@ -352,7 +249,7 @@ impl Config {
                 ));
             }
         }
-        crate::webhooks::parse_schedule(&self.webhooks.retry_schedule.join(","))
+        parse_schedule(&self.webhooks.retry_schedule.join(","))
             .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         if self.webhooks.max_in_flight < 1 {
             return Err("webhooks.max_in_flight: must be at least 1".into());
