@@ -138,7 +138,7 @@ pub enum TokenCommand {
 
 pub async fn run(cli: Cli) -> CliResult {
     if let Command::Openapi = cli.command {
-        print!("{}", crate::openapi::document_json());
+        print!("{}", crate::http::openapi::document_json());
         return Ok(());
     }
     if let Command::Serve(args) = cli.command {

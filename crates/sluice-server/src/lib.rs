@@ -3,7 +3,6 @@
 //! command-line front over it.
 #![forbid(unsafe_code)]
 
-pub mod app;
 pub mod chains;
 pub mod cli;
 pub mod config;
@@ -17,8 +16,6 @@ pub mod http;
 pub mod ip_policy;
 pub mod lifecycle;
 pub mod metrics;
-pub mod openapi;
-pub mod pay_page;
 pub mod pricing;
 pub mod provision;
 pub mod public_url;
@@ -26,9 +23,12 @@ pub mod quoting;
 pub mod rate_limit;
 pub mod signing;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod webhook_url;
 pub mod webhooks;
 pub mod workers;
 
-pub use app::{AppState, router, serve};
+pub use http::openapi;
+pub use http::{router, serve};
+pub use state::AppState;

@@ -11,7 +11,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 
 use crate::AppState;
-use crate::app::BODY_LIMIT;
+use crate::http::BODY_LIMIT;
 use crate::error::{ApiError, ErrorCode, caused_by};
 
 /// A request body not read yet.

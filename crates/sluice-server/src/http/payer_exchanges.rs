@@ -36,9 +36,9 @@ pub struct ExchangeOption {
     tag = "payer",
     summary = "P2: exchanges a payer can buy through",
     operation_id = "exchanges",
-    params(crate::openapi::params::FlowPath),
+    params(crate::http::openapi::params::FlowPath),
     responses(
-        crate::openapi::responses::PayerErrors,
+        crate::http::openapi::responses::PayerErrors,
         (status = 200, description = "The exchanges configured for this environment, if the flow can be paid by deposit.", body = ExchangeList),
     ),
 )]

@@ -26,9 +26,9 @@ use crate::lifecycle;
     tag = "payer",
     summary = "P1: read the flow (payer view)",
     operation_id = "getFlow",
-    params(crate::openapi::params::FlowPath),
+    params(crate::http::openapi::params::FlowPath),
     responses(
-        crate::openapi::responses::PayerErrors,
+        crate::http::openapi::responses::PayerErrors,
         (status = 200, description = "The payer view: no `memo`, no `userId`.", body = sluice_domain::Flow),
     ),
 )]
@@ -53,16 +53,16 @@ pub async fn get_flow(
     tag = "payer",
     summary = "P4: attach a funding source and get a session token",
     operation_id = "attachSource",
-    params(crate::openapi::params::FlowPath),
-    request_body(content = crate::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
+    params(crate::http::openapi::params::FlowPath),
+    request_body(content = crate::http::openapi::schemas::AttachSourceRequest, content_type = "application/json"),
     responses(
-        crate::openapi::responses::PayerErrors,
-        crate::openapi::responses::BodyErrors,
+        crate::http::openapi::responses::PayerErrors,
+        crate::http::openapi::responses::BodyErrors,
         (status = 200, description = "The source is attached; the previous session token is dead.", body = SourceAttached),
-        (status = 401, description = "`invalid_session_token`: re-attaching from `signing` without the live session token.", body = crate::openapi::schemas::Error),
-        (status = 403, description = "`origin_not_allowed`, or `flow_source_blocked` (`payload.reason = sanctions_blocked`): nothing was saved.", body = crate::openapi::schemas::Error),
-        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
-        (status = 422, description = "`validation_failed`, `chain_not_enabled` or `exchange_not_configured`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+        (status = 401, description = "`invalid_session_token`: re-attaching from `signing` without the live session token.", body = crate::http::openapi::schemas::Error),
+        (status = 403, description = "`origin_not_allowed`, or `flow_source_blocked` (`payload.reason = sanctions_blocked`): nothing was saved.", body = crate::http::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::http::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`, `chain_not_enabled` or `exchange_not_configured`: `payload.errors` names every bad field.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn attach_source(
@@ -119,13 +119,13 @@ pub struct SourceAttached {
     tag = "payer",
     summary = "P8: cancel the flow",
     operation_id = "cancelFlow",
-    params(crate::openapi::params::FlowPath),
+    params(crate::http::openapi::params::FlowPath),
     security(("sessionToken" = [])),
     responses(
-        crate::openapi::responses::PayerErrors,
+        crate::http::openapi::responses::PayerErrors,
         (status = 200, description = "The cancelled flow (payer view).", body = sluice_domain::Flow),
-        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::openapi::schemas::Error),
-        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+        (status = 401, description = "`invalid_session_token`: no session token, or not the flow's live one.", body = crate::http::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn cancel(

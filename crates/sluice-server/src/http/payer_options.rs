@@ -54,11 +54,11 @@ pub struct TokenOption {
     tag = "payer",
     summary = "P3: chains and tokens a payer can deposit",
     operation_id = "sourceTokenOptions",
-    params(crate::openapi::params::FlowPath, OptionsQuery),
+    params(crate::http::openapi::params::FlowPath, OptionsQuery),
     responses(
-        crate::openapi::responses::PayerErrors,
+        crate::http::openapi::responses::PayerErrors,
         (status = 200, description = "The flow's settlements that can be paid by deposit: a deposit key for the chain's family and a configured chain.", body = SourceTokenOptions),
-        (status = 422, description = "`validation_failed`: `sourceType` missing or not `deposit_address`.", body = crate::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: `sourceType` missing or not `deposit_address`.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn source_token_options(

@@ -84,15 +84,15 @@ fn page_url(
     tag = "server",
     summary = "S5: create a payment flow and its payment link",
     operation_id = "createPaymentLink",
-    params(crate::openapi::params::EnvironmentPath, ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer (the same flow and link) for 24 h.")),
-    request_body(content = crate::openapi::schemas::CreatePaymentLinkRequest, content_type = "application/json"),
+    params(crate::http::openapi::params::EnvironmentPath, ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer (the same flow and link) for 24 h.")),
+    request_body(content = crate::http::openapi::schemas::CreatePaymentLinkRequest, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        crate::openapi::responses::BodyErrors,
+        crate::http::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::BodyErrors,
         (status = 201, description = "The new payment flow (server view) and the link to pay it.", body = PaymentLink),
-        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
-        (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed); or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
+        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::http::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: a flow field, or `baseUrl` (not an http(s) URL, or its origin not allowed); or `idempotency_key_reused`.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn create(

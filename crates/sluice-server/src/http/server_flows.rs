@@ -44,15 +44,15 @@ struct FlowPage<'a> {
     tag = "server",
     summary = "S1: create a flow",
     operation_id = "createFlow",
-    params(crate::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowMode), Path, description = "The flow mode: `payment`, `deposit` or `withdraw` (an unknown mode is `400 invalid_request`)."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer for 24 h.")),
-    request_body(content = crate::openapi::schemas::CreateFlowRequest, content_type = "application/json"),
+    params(crate::http::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowMode), Path, description = "The flow mode: `payment`, `deposit` or `withdraw` (an unknown mode is `400 invalid_request`)."), ("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; the same key and body replay the stored answer for 24 h.")),
+    request_body(content = crate::http::openapi::schemas::CreateFlowRequest, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        crate::openapi::responses::BodyErrors,
-        (status = 201, description = "The new flow (server view).", body = crate::openapi::schemas::FlowCreated),
-        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::openapi::schemas::Error),
-        (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::BodyErrors,
+        (status = 201, description = "The new flow (server view).", body = crate::http::openapi::schemas::FlowCreated),
+        (status = 409, description = "`idempotency_key_in_use`: a request with this key is still running.", body = crate::http::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed` (field paths such as `settlementConfig.settlements[0].chainId`) or `idempotency_key_reused`.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn create(
@@ -100,12 +100,12 @@ pub async fn create(
     tag = "server",
     summary = "S2: read a flow (server view)",
     operation_id = "getServerFlow",
-    params(crate::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
+    params(crate::http::openapi::params::EnvironmentPath, ("segment" = inline(sluice_domain::FlowId), Path, description = "The flow's ID (lowercase UUID).")),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::ServerErrors,
         (status = 200, description = "The server view, as a read now would show it (an overdue flow is `expired`).", body = sluice_domain::Flow),
-        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::openapi::schemas::Error),
+        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn get(
@@ -131,13 +131,13 @@ pub async fn get(
     tag = "server",
     summary = "S3: cancel a flow not yet started",
     operation_id = "cancelServerFlow",
-    params(crate::openapi::params::FlowPath),
+    params(crate::http::openapi::params::FlowPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::ServerErrors,
         (status = 200, description = "The cancelled flow (server view).", body = sluice_domain::Flow),
-        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::openapi::schemas::Error),
-        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::openapi::schemas::Error),
+        (status = 404, description = "`flow_not_found`: unknown flow, or another environment's.", body = crate::http::openapi::schemas::Error),
+        (status = 409, description = "`flow_invalid_transition`: the flow's state does not allow this; `payload` holds its three states.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn cancel(
@@ -161,11 +161,11 @@ pub async fn cancel(
     tag = "server",
     summary = "S4: list flows, newest first",
     operation_id = "listFlows",
-    params(crate::openapi::params::EnvironmentPath, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
+    params(crate::http::openapi::params::EnvironmentPath, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "One page of flows.", body = crate::openapi::schemas::FlowPage),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "One page of flows.", body = crate::http::openapi::schemas::FlowPage),
     ),
 )]
 pub async fn list(

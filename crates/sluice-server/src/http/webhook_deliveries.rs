@@ -27,12 +27,12 @@ fn delivery_json(d: &Delivery, attempts: &[Attempt]) -> Value {
     tag = "webhooks",
     summary = "List an endpoint's deliveries with their attempts",
     operation_id = "listDeliveries",
-    params(crate::openapi::params::WebhookPath),
+    params(crate::http::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "Newest first.", body = crate::openapi::schemas::DeliveryList),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "Newest first.", body = crate::http::openapi::schemas::DeliveryList),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn deliveries(
@@ -58,12 +58,12 @@ pub async fn deliveries(
     tag = "webhooks",
     summary = "Send a delivery again now",
     operation_id = "redeliver",
-    params(crate::openapi::params::DeliveryPath),
+    params(crate::http::openapi::params::DeliveryPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "The delivery, pending again.", body = crate::openapi::schemas::Delivery),
-        (status = 404, description = "`not_found`: no such delivery in this environment.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "The delivery, pending again.", body = crate::http::openapi::schemas::Delivery),
+        (status = 404, description = "`not_found`: no such delivery in this environment.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn redeliver(

@@ -85,14 +85,14 @@ async fn apply_body(
     tag = "webhooks",
     summary = "Create a webhook endpoint",
     operation_id = "createWebhook",
-    params(crate::openapi::params::EnvironmentPath),
-    request_body(content = crate::openapi::schemas::WebhookCreate, content_type = "application/json"),
+    params(crate::http::openapi::params::EnvironmentPath),
+    request_body(content = crate::http::openapi::schemas::WebhookCreate, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        crate::openapi::responses::BodyErrors,
-        (status = 201, description = "The endpoint with its signing `secret` (shown once); a `ping` delivery is queued.", body = crate::openapi::schemas::WebhookEndpoint),
-        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::BodyErrors,
+        (status = 201, description = "The endpoint with its signing `secret` (shown once); a `ping` delivery is queued.", body = crate::http::openapi::schemas::WebhookEndpoint),
+        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn create(
@@ -134,11 +134,11 @@ pub async fn create(
     tag = "webhooks",
     summary = "List webhook endpoints",
     operation_id = "listWebhooks",
-    params(crate::openapi::params::EnvironmentPath),
+    params(crate::http::openapi::params::EnvironmentPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "Every endpoint of the environment.", body = crate::openapi::schemas::WebhookList),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "Every endpoint of the environment.", body = crate::http::openapi::schemas::WebhookList),
     ),
 )]
 pub async fn list(
@@ -174,12 +174,12 @@ pub(super) async fn load(
     tag = "webhooks",
     summary = "Read a webhook endpoint",
     operation_id = "getWebhook",
-    params(crate::openapi::params::WebhookPath),
+    params(crate::http::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "The endpoint (no secret).", body = crate::openapi::schemas::WebhookEndpoint),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "The endpoint (no secret).", body = crate::http::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn get(
@@ -197,15 +197,15 @@ pub async fn get(
     tag = "webhooks",
     summary = "Change a webhook endpoint",
     operation_id = "updateWebhook",
-    params(crate::openapi::params::WebhookPath),
-    request_body(content = crate::openapi::schemas::WebhookUpdate, content_type = "application/json"),
+    params(crate::http::openapi::params::WebhookPath),
+    request_body(content = crate::http::openapi::schemas::WebhookUpdate, content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        crate::openapi::responses::BodyErrors,
-        (status = 200, description = "The changed endpoint.", body = crate::openapi::schemas::WebhookEndpoint),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
-        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        crate::http::openapi::responses::BodyErrors,
+        (status = 200, description = "The changed endpoint.", body = crate::http::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::http::openapi::schemas::Error),
+        (status = 422, description = "`validation_failed`: `payload.errors` names every bad field.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn update(
@@ -229,12 +229,12 @@ pub async fn update(
     tag = "webhooks",
     summary = "Delete a webhook endpoint",
     operation_id = "deleteWebhook",
-    params(crate::openapi::params::WebhookPath),
+    params(crate::http::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "Deleted; pending deliveries to it are dropped.", body = crate::openapi::schemas::WebhookDeleted),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "Deleted; pending deliveries to it are dropped.", body = crate::http::openapi::schemas::WebhookDeleted),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn delete(
@@ -255,12 +255,12 @@ pub async fn delete(
     tag = "webhooks",
     summary = "Rotate an endpoint's signing secret",
     operation_id = "rotateWebhookSecret",
-    params(crate::openapi::params::WebhookPath),
+    params(crate::http::openapi::params::WebhookPath),
     security(("apiToken" = [])),
     responses(
-        crate::openapi::responses::ServerErrors,
-        (status = 200, description = "The endpoint with its new `secret`; the old one stops signing at once.", body = crate::openapi::schemas::WebhookEndpoint),
-        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::openapi::schemas::Error),
+        crate::http::openapi::responses::ServerErrors,
+        (status = 200, description = "The endpoint with its new `secret`; the old one stops signing at once.", body = crate::http::openapi::schemas::WebhookEndpoint),
+        (status = 404, description = "`not_found`: no such webhook endpoint in this environment.", body = crate::http::openapi::schemas::Error),
     ),
 )]
 pub async fn rotate_secret(

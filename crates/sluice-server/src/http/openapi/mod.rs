@@ -70,7 +70,7 @@ impl Modify for SecuritySchemes {
 
 /// The document as served and committed: pretty JSON with a trailing newline.
 pub fn document_json() -> String {
-    let mut json = crate::app::document()
+    let mut json = crate::http::document()
         .to_pretty_json()
         .expect("an OpenAPI document always serialises");
     json.push('\n');

@@ -18,9 +18,9 @@ use crate::AppState;
 use crate::http::payment_links::parse_link_parameter;
 use crate::http::query::SingleQuery;
 
-const INDEX: &str = include_str!("../assets/pay/index.html");
-const SCRIPT: &str = include_str!("../assets/pay/pay.js");
-const STYLE: &str = include_str!("../assets/pay/pay.css");
+const INDEX: &str = include_str!("../../assets/pay/index.html");
+const SCRIPT: &str = include_str!("../../assets/pay/pay.js");
+const STYLE: &str = include_str!("../../assets/pay/pay.css");
 /// The longest payment URI the QR endpoint encodes (an EIP-681 ERC-20 request is ~200).
 const QR_MAX: usize = 512;
 

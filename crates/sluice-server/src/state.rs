@@ -1,0 +1,95 @@
+//! The application state every handler and worker shares: the store, the clock, the
+//! configuration and the services built from it, one `Arc` for all.
+
+use std::sync::Arc;
+
+use sluice_domain::Clock;
+use sluice_store::Store;
+
+use crate::chains::Chains;
+use crate::config::Config;
+use crate::env_cache::EnvironmentCache;
+use crate::pricing::PriceSource;
+use crate::rate_limit::RateLimits;
+use crate::webhooks::WebhookKey;
+
+/// What every handler shares. Cloned per request by the extractors, so it is one `Arc`:
+/// one atomic increment instead of one per field (contended across worker threads).
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct AppParts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub chains: Arc<Chains>,
+    pub prices: Arc<PriceSource>,
+    pub webhook_key: WebhookKey,
+    pub rate_limits: Arc<RateLimits>,
+    pub environments: Arc<EnvironmentCache>,
+    pub exchanges: Arc<crate::exchanges::Exchanges>,
+    /// Where payers reach this server (the hosted page's links); `None` until `serve` knows.
+    pub public_url: Option<Arc<crate::public_url::PublicUrl>>,
+    /// How webhook host names are resolved (the system resolver; tests pin names).
+    pub hosts: Arc<dyn crate::host_lookup::HostLookup>,
+}
+
+impl AppState {
+    /// State with no chains configured.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self::with_config(store, clock, Config::default())
+    }
+
+    pub fn with_config(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        crate::metrics::handle();
+        let chains = Arc::new(Chains::from_config(&config));
+        let prices = Arc::new(PriceSource::from_config(&config));
+        let webhook_key = WebhookKey::random();
+        let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
+        let environments = Arc::new(EnvironmentCache::new(config.cache.environment_ttl_ms));
+        let exchanges = Arc::new(crate::exchanges::Exchanges::new(config.coinbase.clone()));
+        Self(Arc::new(AppParts {
+            store,
+            clock,
+            config: Arc::new(config),
+            chains,
+            prices,
+            webhook_key,
+            rate_limits,
+            environments,
+            exchanges,
+            public_url: None,
+            hosts: Arc::new(crate::host_lookup::SystemLookup),
+        }))
+    }
+
+    /// Where payers reach this server (see `public_url`).
+    pub fn with_public_url(self, url: crate::public_url::PublicUrl) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.public_url = Some(Arc::new(url));
+        Self(Arc::new(parts))
+    }
+
+    /// How webhook host names are resolved, at registration and at connect time.
+    pub fn with_host_lookup(self, hosts: Arc<dyn crate::host_lookup::HostLookup>) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.hosts = hosts;
+        Self(Arc::new(parts))
+    }
+
+    /// The key webhook secrets are derived from; every instance must use the same one.
+    pub fn with_webhook_key(self, key: WebhookKey) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.webhook_key = key;
+        Self(Arc::new(parts))
+    }
+}
