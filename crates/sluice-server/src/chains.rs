@@ -61,21 +61,6 @@ impl ChainRuntime {
         }
     }
 
-    /// [`Self::ensure_proven`] as the answer to a payer: `502 chain_unavailable` until the
-    /// node has proven it serves the configured chain.
-    pub async fn usable(&self, now: Timestamp) -> Result<(), crate::error::ApiError> {
-        self.ensure_proven(now).await.map_err(|identity| {
-            crate::error::ApiError::new(
-                crate::error::ErrorCode::ChainUnavailable,
-                format!(
-                    "Chain {} is not available: its node has not proven it serves this chain ({}); nothing is quoted or signed on it until it does.",
-                    self.config.chain_id,
-                    identity.describe()
-                ),
-            )
-        })
-    }
-
     pub fn identity(&self) -> Identity {
         self.identity.lock().expect("identity lock").0.clone()
     }

@@ -147,6 +147,6 @@ pub fn exchange_record(
         api_key_file: path.to_string_lossy().into_owned(),
         updated_at: now,
     };
-    crate::exchanges::read_key(&record)?;
+    crate::payments::exchanges::read_key(&record)?;
     Ok(record)
 }

@@ -9,7 +9,7 @@ use sluice_store::Store;
 use crate::chains::Chains;
 use crate::config::Config;
 use crate::env_cache::EnvironmentCache;
-use crate::pricing::PriceSource;
+use crate::payments::pricing::PriceSource;
 use crate::rate_limit::RateLimits;
 use crate::webhooks::WebhookKey;
 
@@ -36,7 +36,7 @@ pub struct AppParts {
     pub webhook_key: WebhookKey,
     pub rate_limits: Arc<RateLimits>,
     pub environments: Arc<EnvironmentCache>,
-    pub exchanges: Arc<crate::exchanges::Exchanges>,
+    pub exchanges: Arc<crate::payments::exchanges::Exchanges>,
     /// Where payers reach this server (the hosted page's links); `None` until `serve` knows.
     pub public_url: Option<Arc<crate::public_url::PublicUrl>>,
     /// How webhook host names are resolved (the system resolver; tests pin names).
@@ -56,7 +56,7 @@ impl AppState {
         let webhook_key = WebhookKey::random();
         let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
         let environments = Arc::new(EnvironmentCache::new(config.cache.environment_ttl_ms));
-        let exchanges = Arc::new(crate::exchanges::Exchanges::new(config.coinbase.clone()));
+        let exchanges = Arc::new(crate::payments::exchanges::Exchanges::new(config.coinbase.clone()));
         Self(Arc::new(AppParts {
             store,
             clock,
@@ -70,6 +70,15 @@ impl AppState {
             public_url: None,
             hosts: Arc::new(crate::host_lookup::SystemLookup),
         }))
+    }
+
+    /// The services quotes are planned with.
+    pub fn payments(&self) -> crate::payments::Payments<'_> {
+        crate::payments::Payments {
+            chains: &self.chains,
+            prices: &self.prices,
+            quote_ttl_secs: self.config.quotes.ttl_secs,
+        }
     }
 
     /// Where payers reach this server (see `public_url`).

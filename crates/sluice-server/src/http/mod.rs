@@ -13,6 +13,7 @@ pub mod payer_flows;
 pub mod payer_options;
 pub mod pay_page;
 pub mod payer_payment;
+mod payment_errors;
 pub mod payment_links;
 pub mod query;
 pub mod server_auth;

@@ -11,8 +11,8 @@ use super::payer::PayerContext;
 use super::payer_options::depositable;
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::exchanges::coinbase::{Purchase, network_name};
-use crate::exchanges::label;
+use crate::payments::exchanges::coinbase::{Purchase, network_name};
+use crate::payments::exchanges::label;
 use sluice_domain::attach::ExchangeProvider;
 
 /// P2 answer.

@@ -14,7 +14,8 @@ use sluice_domain::{Flow, SourceType, TokenHash};
 use super::body::PendingBody;
 use super::payer::{PayerContext, presented_token};
 use crate::error::{ApiError, ErrorCode};
-use crate::{AppState, lifecycle, quoting, signing};
+use crate::payments::{self, quoting, signing};
+use crate::{AppState, lifecycle};
 
 /// Loads the flow for a token route and checks the token: an unknown flow, a wrong token and
 /// a dead one are all the same 401.
@@ -60,7 +61,7 @@ pub async fn quote(
     let request = parse_quote(&parse_object(&body, true)?, flow.mode)?;
     let now = app.clock.now();
     transitions::check_quote(Some(&flow), &token, now)?;
-    let mut plan = quoting::plan(&app, &flow, &request, now).await?;
+    let mut plan = quoting::plan(&app.payments(), &flow, &request, now).await?;
     if flow
         .source
         .as_ref()
@@ -156,7 +157,7 @@ pub async fn prepare(
             format!("No RPC endpoint is configured for chain {chain_id}."),
         )
     })?;
-    chain.usable(now).await?;
+    payments::usable(&chain, now).await?;
     let payload = signing::build(&chain, &flow, request).await?;
     let prepared = lifecycle::prepare(
         app.store.as_ref(),

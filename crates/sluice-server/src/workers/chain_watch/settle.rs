@@ -18,7 +18,7 @@ use super::payments::PaymentBook;
 use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle::{self, Outcome};
-use crate::quoting::NATIVE_TOKEN;
+use sluice_chain::evm::NATIVE_TOKEN;
 
 fn failure(code: &str, message: String, stage: &str, details: serde_json::Value) -> Failure {
     Failure {

@@ -2,37 +2,33 @@
 //! chain's family adapter from the flow's quote; this module only reads the flow and maps
 //! the adapter's refusals to the spec's errors.
 
-use serde_json::json;
 use sluice_chain::family::{DirectPayment, PrepareError};
 use sluice_domain::Flow;
 use sluice_domain::flow::SigningPayload;
 use sluice_domain::payment_requests::PrepareRequest;
 
+use super::PaymentError;
+use super::quoting::NATIVE_TOKEN;
 use crate::chains::ChainRuntime;
-use crate::error::{ApiError, ErrorCode};
-use crate::quoting::NATIVE_TOKEN;
 
-fn refused(chain: &ChainRuntime, e: PrepareError) -> ApiError {
+fn refused(chain: &ChainRuntime, e: PrepareError) -> PaymentError {
     match e {
         PrepareError::Node(e) => {
             tracing::warn!(error = %e, chain.id = %chain.config.chain_id, "chain node failed during prepare");
-            ApiError::new(
-                ErrorCode::ChainUnavailable,
-                format!(
-                    "The RPC endpoint of chain {} did not answer; try again.",
-                    chain.config.chain_id
-                ),
-            )
+            PaymentError::ChainUnavailable(format!(
+                "The RPC endpoint of chain {} did not answer; try again.",
+                chain.config.chain_id
+            ))
         }
         PrepareError::Insufficient {
             asset,
             required,
             available,
-        } => ApiError::new(
-            ErrorCode::InsufficientBalance,
-            format!("The wallet holds too little {asset} for this payment."),
-        )
-        .with_payload(json!({ "asset": asset, "required": required.to_string(), "available": available.to_string() })),
+        } => PaymentError::InsufficientBalance {
+            asset,
+            required,
+            available,
+        },
     }
 }
 
@@ -40,11 +36,11 @@ pub async fn build(
     chain: &ChainRuntime,
     flow: &Flow,
     request: PrepareRequest,
-) -> Result<SigningPayload, ApiError> {
+) -> Result<SigningPayload, PaymentError> {
     let quote = flow
         .quote
         .as_ref()
-        .ok_or_else(|| ApiError::invalid_request("the flow has no quote"))?;
+        .ok_or_else(|| PaymentError::BadRequest("the flow has no quote".into()))?;
     let token = flow
         .to_token
         .as_deref()
@@ -52,7 +48,7 @@ pub async fn build(
     let amount: u128 = quote
         .to_amount
         .parse()
-        .map_err(|_| ApiError::invalid_request("the quote amount is unreadable"))?;
+        .map_err(|_| PaymentError::BadRequest("the quote amount is unreadable".into()))?;
     let payment = DirectPayment {
         from: flow
             .source

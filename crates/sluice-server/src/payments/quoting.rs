@@ -2,16 +2,14 @@
 //! flow settles in, so no swap is needed. Finds the settlement, converts `amount`/`currency`
 //! into token units, estimates the network fee, and returns the plan the lifecycle stores.
 
-use serde_json::json;
 use sluice_domain::flow::{Fees, FlowQuote, GasEstimate, Settlement, TokenInfo};
 use sluice_domain::money::{convert_at_price, format_units, to_base_units};
 use sluice_domain::payment_requests::QuoteRequest;
 use sluice_domain::transitions::QuotePlan;
 use sluice_domain::{Flow, FlowMode, SourceType, Timestamp};
 
-use crate::AppState;
-use crate::error::{ApiError, ErrorCode};
-use crate::pricing::is_stablecoin_of;
+use super::pricing::is_stablecoin_of;
+use super::{PaymentError, Payments};
 
 /// The zero address: the native token of an EVM chain.
 pub use sluice_chain::evm::NATIVE_TOKEN;
@@ -24,20 +22,12 @@ pub fn is_native(settlement: &Settlement) -> bool {
     settlement.is_native == Some(true) || same_token(&settlement.token_address, NATIVE_TOKEN)
 }
 
-fn field_error(field: &str, code: &'static str, message: &str) -> ApiError {
-    ApiError::validation(vec![sluice_domain::request::FieldError {
-        field: field.into(),
-        code,
-        message: message.into(),
-    }])
+fn field_error(field: &str, code: &'static str, message: &str) -> PaymentError {
+    PaymentError::invalid(field, code, message)
 }
 
-fn no_route(reason: String) -> ApiError {
-    ApiError::new(
-        ErrorCode::NoRoute,
-        "No route can pay this flow from that token and chain.",
-    )
-    .with_payload(json!({ "quoteFailures": [{ "provider": "direct", "reason": reason }] }))
+fn no_route(reason: String) -> PaymentError {
+    PaymentError::NoRoute(reason)
 }
 
 /// Picks the settlement the payer's token and chain pay directly.
@@ -45,7 +35,7 @@ fn pick_settlement<'a>(
     flow: &'a Flow,
     request: &QuoteRequest,
     chain_id: &str,
-) -> Result<&'a Settlement, ApiError> {
+) -> Result<&'a Settlement, PaymentError> {
     let settlements = flow
         .settlement_config
         .as_ref()
@@ -73,7 +63,7 @@ fn pick_settlement<'a>(
     found.ok_or_else(|| {
         let token = request.from_token_address.as_deref().unwrap_or("any token");
         if flow.disable_swaps {
-            ApiError::new(ErrorCode::SwapsDisabled, format!("Swaps are disabled for this flow and {token} on chain {chain_id} is not one of its settlements."))
+            PaymentError::SwapsDisabled(format!("Swaps are disabled for this flow and {token} on chain {chain_id} is not one of its settlements."))
         } else {
             no_route(format!("{token} on chain {chain_id} is not a settlement of this flow, and no swap provider is configured"))
         }
@@ -82,11 +72,11 @@ fn pick_settlement<'a>(
 
 /// The amount due in the token's smallest unit.
 async fn amount_due(
-    app: &AppState,
+    app: &Payments<'_>,
     flow: &Flow,
     amount: &str,
     settlement: &Settlement,
-) -> Result<u128, ApiError> {
+) -> Result<u128, PaymentError> {
     let (symbol, decimals) = (settlement.symbol.as_str(), settlement.token_decimals);
     let too_large = || {
         no_route(format!(
@@ -122,7 +112,7 @@ async fn amount_due(
 /// The network fee for the transfer, best effort: a quote does not fail because the fee
 /// could not be estimated.
 async fn fee_estimate(
-    app: &AppState,
+    app: &Payments<'_>,
     chain: &crate::chains::ChainRuntime,
     native: bool,
 ) -> Option<Fees> {
@@ -156,15 +146,15 @@ async fn fee_estimate(
 }
 
 pub async fn plan(
-    app: &AppState,
+    app: &Payments<'_>,
     flow: &Flow,
     request: &QuoteRequest,
     now: Timestamp,
-) -> Result<QuotePlan, ApiError> {
+) -> Result<QuotePlan, PaymentError> {
     let source = flow
         .source
         .as_ref()
-        .ok_or_else(|| ApiError::invalid_request("the flow has no source"))?;
+        .ok_or_else(|| PaymentError::BadRequest("the flow has no source".into()))?;
     let chain_id = request
         .from_chain_id
         .clone()
@@ -190,15 +180,13 @@ pub async fn plan(
         .then(|| app.chains.get(&chain_id))
         .flatten()
         .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::ChainNotConfigured,
-                format!(
+            PaymentError::ChainNotConfigured(format!(
                     "No RPC endpoint is configured for {} chain {chain_id}.",
                     settlement.chain_name
                 ),
             )
         })?;
-    chain.usable(app.clock.now()).await?;
+    super::usable(&chain, now).await?;
 
     let amount = match (&request.amount, flow.mode) {
         (Some(chosen), FlowMode::Deposit) => {
@@ -226,7 +214,7 @@ pub async fn plan(
     let wallet = source.source_type == SourceType::Wallet;
     // Deposit-address and exchange payers need minutes: their quote holds for the flow's life.
     let expires_at = if wallet {
-        now.plus_seconds(app.config.quotes.ttl_secs)
+        now.plus_seconds(app.quote_ttl_secs)
             .min(flow.expires_at)
     } else {
         flow.expires_at
