@@ -21,10 +21,7 @@ use crate::config::Config;
 use crate::provision::{CliResult, new_environment};
 use crate::public_url::PublicUrl;
 use crate::webhooks::WebhookKey;
-use crate::workers::chain_watch::ChainWatcher;
-use crate::workers::delivery::DeliveryWorker;
-use crate::workers::expiry::ExpirySweeper;
-use crate::{AppState, store, workers};
+use crate::{AppState, store};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -209,47 +206,16 @@ fn webhook_key(
     Ok(key)
 }
 
-/// Runs the workers and the HTTP server until a signal, then stops them.
+/// Runs the server with its workers (`crate::run`) until a signal.
 async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64) -> CliResult {
     let shutdown = CancellationToken::new();
-    let config = app.config.clone();
-    let every = Duration::from_secs;
-    let workers = [
-        tokio::spawn(workers::run(
-            ExpirySweeper::new(app.clone()),
-            every(expiry_secs),
-            shutdown.clone(),
-        )),
-        tokio::spawn(workers::dispatch::run(
-            Arc::new(DeliveryWorker::new(app.clone())),
-            every(config.webhooks.worker_interval_secs),
-            shutdown.clone(),
-        )),
-        tokio::spawn(workers::run(
-            ChainWatcher::new(app.clone()),
-            every(config.deposits.interval_secs),
-            shutdown.clone(),
-        )),
-        tokio::spawn(prune_rate_limits(app.clone(), shutdown.clone())),
-    ];
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    crate::serve(listener, app, shutdown.clone()).await?;
-    shutdown.cancel();
-    for worker in workers {
-        worker.await?;
-    }
+    let workers = crate::Workers::Background {
+        expiry_interval: Duration::from_secs(expiry_secs),
+    };
+    crate::run(listener, app, workers, shutdown).await?;
     eprintln!("sluice stopped");
     Ok(())
-}
-
-/// Forgets rate-limit keys that have recovered, so that memory follows current traffic.
-async fn prune_rate_limits(app: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(crate::rate_limit::PRUNE_INTERVAL) => app.rate_limits.prune(),
-        }
-    }
 }
 
 async fn cancel_on_signal(shutdown: CancellationToken) {

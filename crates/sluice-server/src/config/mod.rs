@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn the_shipped_default_file_parses_to_the_defaults() {
-        let text = include_str!("../../../config/default.toml");
+        let text = include_str!("../../../../config/default.toml");
         let config = Config::parse(text).unwrap();
         let defaults = Config::default();
         assert_eq!(config.quotes.ttl_secs, defaults.quotes.ttl_secs);

@@ -233,9 +233,11 @@ impl TestApp {
             .with_public_url(public_url)
             .with_host_lookup(hosts.clone());
         let shutdown = CancellationToken::new();
-        tokio::spawn(sluice_server::serve(
+        // As `sluice serve` starts it, with the workers left to the tests to step.
+        tokio::spawn(sluice_server::run(
             listener,
             state.clone(),
+            sluice_server::Workers::Stepped,
             shutdown.clone(),
         ));
         sluice_chain::ensure_tls();
