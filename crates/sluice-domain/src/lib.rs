@@ -17,9 +17,9 @@ pub mod flow;
 pub mod ids;
 pub mod memo;
 pub mod money;
-pub mod origin;
 #[cfg(feature = "openapi")]
 mod openapi;
+pub mod origin;
 pub mod payment_requests;
 pub mod request;
 pub mod state;

@@ -56,7 +56,9 @@ impl AppState {
         let webhook_key = WebhookKey::random();
         let rate_limits = Arc::new(RateLimits::from_config(&config.rate_limit));
         let environments = Arc::new(EnvironmentCache::new(config.cache.environment_ttl_ms));
-        let exchanges = Arc::new(crate::payments::exchanges::Exchanges::new(config.coinbase.clone()));
+        let exchanges = Arc::new(crate::payments::exchanges::Exchanges::new(
+            config.coinbase.clone(),
+        ));
         Self(Arc::new(AppParts {
             store,
             clock,

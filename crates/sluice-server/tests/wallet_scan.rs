@@ -139,22 +139,34 @@ async fn one_transaction_settles_one_flow_only(backend: Backend) {
     let first = w.prepared_payment().await;
     let second = w.prepared_payment().await;
     let hash = w.pay(&first).await;
+    // A second later (the earlier report claims the transaction; see chain_watch/payments.rs).
+    w.app.clock.advance_seconds(1);
     w.broadcast(&second, &hash).await;
     w.mine_and_step(2).await;
     assert_eq!(states(&w.view(&first.flow).await).1, "completed");
     let view = w.view(&second.flow).await;
     assert_eq!(states(&view), ("broadcasted".into(), "none".into()));
+    // Long after the first flow settled, a third flow reports the same transaction.
+    let third = w.prepared_payment().await;
+    w.broadcast(&third, &hash).await;
+    w.mine_and_step(2).await;
+    assert_eq!(
+        states(&w.view(&third.flow).await),
+        ("broadcasted".into(), "none".into())
+    );
     w.app.clock.advance_seconds(600);
     w.step_to_idle().await;
-    let view = w.view(&second.flow).await;
-    assert_eq!(
-        (
-            view["executionState"].as_str(),
-            view["failure"]["code"].as_str()
-        ),
-        (Some("failed"), Some("tx_not_found")),
-        "{view}"
-    );
+    for late in [&second, &third] {
+        let view = w.view(&late.flow).await;
+        assert_eq!(
+            (
+                view["executionState"].as_str(),
+                view["failure"]["code"].as_str()
+            ),
+            (Some("failed"), Some("tx_not_found")),
+            "{view}"
+        );
+    }
     assert_eq!(states(&w.view(&first.flow).await).1, "completed");
 }
 

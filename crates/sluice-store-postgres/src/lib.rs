@@ -306,8 +306,8 @@ impl Store for PostgresStore {
         payment_watch::all(self, chain_id).await
     }
 
-    async fn forget_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
-        payment_watch::forget(self, chain_id, tx_hash).await
+    async fn close_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
+        payment_watch::decide(self, chain_id, tx_hash).await
     }
 
     async fn pending_transfers(

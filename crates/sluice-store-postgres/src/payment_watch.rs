@@ -56,7 +56,7 @@ pub(crate) async fn all(
 ) -> StoreResult<Vec<PaymentSighting>> {
     let rows = sqlx::query(
         "SELECT environment_id::text, flow_id::text, tx_hash, block_number, block_hash \
-         FROM payment_sightings WHERE chain_id = $1 ORDER BY block_number, tx_hash",
+         FROM payment_sightings WHERE chain_id = $1 AND status = 'pending' ORDER BY block_number, tx_hash",
     )
     .bind(chain_id)
     .fetch_all(&store.pool)
@@ -75,28 +75,30 @@ pub(crate) async fn all(
         .collect()
 }
 
-pub(crate) async fn forget(
+pub(crate) async fn decide(
     store: &PostgresStore,
     chain_id: &str,
     tx_hash: &str,
 ) -> StoreResult<()> {
     let mut tx = store.write().await?;
-    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = $1 AND tx_hash = $2")
-        .bind(chain_id)
-        .bind(tx_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE payment_sightings SET status = 'decided' WHERE chain_id = $1 AND tx_hash = $2",
+    )
+    .bind(chain_id)
+    .bind(tx_hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)
 }
 
-/// Part of a rewind: sightings at or above `from_block` are scanned again.
+/// Part of a rewind: pending sightings at or above `from_block` are scanned again.
 pub(crate) async fn forget_from(
     tx: &mut Transaction<'static, Postgres>,
     chain_id: &str,
     from_block: u64,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = $1 AND block_number >= $2")
+    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = $1 AND status = 'pending' AND block_number >= $2")
         .bind(chain_id)
         .bind(encode_block(from_block))
         .execute(&mut **tx)

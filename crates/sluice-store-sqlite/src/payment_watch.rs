@@ -53,7 +53,7 @@ pub(crate) async fn record(
 pub(crate) async fn all(store: &SqliteStore, chain_id: &str) -> StoreResult<Vec<PaymentSighting>> {
     let rows = sqlx::query(
         "SELECT environment_id, flow_id, tx_hash, block_number, block_hash \
-         FROM payment_sightings WHERE chain_id = ?1 ORDER BY block_number, tx_hash",
+         FROM payment_sightings WHERE chain_id = ?1 AND status = 'pending' ORDER BY block_number, tx_hash",
     )
     .bind(chain_id)
     .fetch_all(&store.reader)
@@ -72,24 +72,26 @@ pub(crate) async fn all(store: &SqliteStore, chain_id: &str) -> StoreResult<Vec<
         .collect()
 }
 
-pub(crate) async fn forget(store: &SqliteStore, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
+pub(crate) async fn decide(store: &SqliteStore, chain_id: &str, tx_hash: &str) -> StoreResult<()> {
     let mut tx = store.write().await?;
-    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = ?1 AND tx_hash = ?2")
-        .bind(chain_id)
-        .bind(tx_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    sqlx::query(
+        "UPDATE payment_sightings SET status = 'decided' WHERE chain_id = ?1 AND tx_hash = ?2",
+    )
+    .bind(chain_id)
+    .bind(tx_hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)
 }
 
-/// Part of a rewind: sightings at or above `from_block` are scanned again.
+/// Part of a rewind: pending sightings at or above `from_block` are scanned again.
 pub(crate) async fn forget_from(
     tx: &mut Transaction<'static, Sqlite>,
     chain_id: &str,
     from_block: u64,
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = ?1 AND block_number >= ?2")
+    sqlx::query("DELETE FROM payment_sightings WHERE chain_id = ?1 AND status = 'pending' AND block_number >= ?2")
         .bind(chain_id)
         .bind(encode_block(from_block))
         .execute(&mut **tx)

@@ -60,8 +60,8 @@ pub fn decode_amount(stored: &str) -> Result<u128, crate::StoreError> {
 }
 
 /// A broadcast wallet payment's transaction, found in a block that may not be final yet. A
-/// transaction is sighted for one flow only (the key is chain and hash), so one transfer can
-/// never settle two flows that report the same hash.
+/// transaction is sighted for one flow only, ever (the key is chain and hash, and a decided
+/// sighting is kept), so one transfer can never settle two flows that report the same hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentSighting {
     pub environment_id: EnvironmentId,

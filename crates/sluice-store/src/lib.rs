@@ -156,7 +156,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     /// Stores one payment's transaction found outside a scan (mined before its hash was
-    /// reported); as in `record_scan`, an existing sighting of the hash wins.
+    /// reported); as in `record_scan`, an existing sighting of the hash (pending or decided)
+    /// wins.
     async fn record_sighting(
         &self,
         chain_id: &str,
@@ -167,8 +168,9 @@ pub trait Store: Send + Sync + 'static {
     /// Every payment transaction sighted on the chain and not yet decided on.
     async fn payment_sightings(&self, chain_id: &str) -> StoreResult<Vec<PaymentSighting>>;
 
-    /// The verdict on the sighted transaction is recorded (or its flow is final): forget it.
-    async fn forget_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()>;
+    /// The verdict on the sighted transaction is recorded (or its flow is final): it is no
+    /// longer pending, and stays the claim of that flow so no other flow is ever paid by it.
+    async fn close_sighting(&self, chain_id: &str, tx_hash: &str) -> StoreResult<()>;
 
     /// Seen transfers not yet recorded on their flows, in blocks up to `up_to_block`.
     async fn pending_transfers(

@@ -56,4 +56,3 @@ impl ChainConfig {
         self.chain_name.parse().expect("validated at load")
     }
 }
-

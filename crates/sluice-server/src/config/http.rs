@@ -105,4 +105,3 @@ impl HttpConfig {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 }
-

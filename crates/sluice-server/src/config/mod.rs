@@ -186,8 +186,7 @@ impl Config {
             };
         }
         if let Ok(schedule) = std::env::var("SLUICE_WEBHOOK_RETRY_SCHEDULE") {
-            parse_schedule(&schedule)
-                .map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+            parse_schedule(&schedule).map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
             self.webhooks.retry_schedule =
                 schedule.split(',').map(|s| s.trim().to_owned()).collect();
         }

@@ -11,8 +11,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 
 use crate::AppState;
-use crate::http::BODY_LIMIT;
 use crate::error::{ApiError, ErrorCode, caused_by};
+use crate::http::BODY_LIMIT;
 
 /// A request body not read yet.
 pub struct PendingBody {

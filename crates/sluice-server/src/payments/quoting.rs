@@ -181,10 +181,9 @@ pub async fn plan(
         .flatten()
         .ok_or_else(|| {
             PaymentError::ChainNotConfigured(format!(
-                    "No RPC endpoint is configured for {} chain {chain_id}.",
-                    settlement.chain_name
-                ),
-            )
+                "No RPC endpoint is configured for {} chain {chain_id}.",
+                settlement.chain_name
+            ))
         })?;
     super::usable(&chain, now).await?;
 
@@ -214,8 +213,7 @@ pub async fn plan(
     let wallet = source.source_type == SourceType::Wallet;
     // Deposit-address and exchange payers need minutes: their quote holds for the flow's life.
     let expires_at = if wallet {
-        now.plus_seconds(app.quote_ttl_secs)
-            .min(flow.expires_at)
+        now.plus_seconds(app.quote_ttl_secs).min(flow.expires_at)
     } else {
         flow.expires_at
     };

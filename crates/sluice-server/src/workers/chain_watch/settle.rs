@@ -167,7 +167,7 @@ pub async fn settle_confirmed(
         }
         let flow = store.flow(s.environment_id, s.flow_id).await?;
         let Some(flow) = flow.filter(|f| f.execution_state == ExecutionState::Broadcasted) else {
-            store.forget_sighting(chain_id, &s.tx_hash).await?; // decided already
+            store.close_sighting(chain_id, &s.tx_hash).await?; // decided already
             book.remove(s.flow_id);
             continue;
         };
@@ -175,7 +175,7 @@ pub async fn settle_confirmed(
             continue;
         };
         verdicts += count(&outcome?);
-        store.forget_sighting(chain_id, &s.tx_hash).await?;
+        store.close_sighting(chain_id, &s.tx_hash).await?;
         book.remove(s.flow_id);
     }
     Ok(verdicts)
