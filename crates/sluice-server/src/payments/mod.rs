@@ -9,7 +9,7 @@ pub mod pricing;
 pub mod quoting;
 pub mod signing;
 
-use sluice_domain::Timestamp;
+use sluice_domain::{Flow, Timestamp};
 
 use crate::chains::{ChainRuntime, Chains};
 use pricing::PriceSource;
@@ -67,4 +67,28 @@ pub async fn usable(chain: &ChainRuntime, now: Timestamp) -> Result<(), PaymentE
             identity.describe()
         ))
     })
+}
+
+/// The transfer a flow's quote asks for: from the attached wallet to the destination, in the
+/// quoted token (`None`: the native token). What prepare builds and settlement checks; a
+/// missing field is empty and matches nothing.
+pub struct QuotedTransfer<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub token: Option<&'a str>,
+}
+
+pub fn quoted_transfer(flow: &Flow) -> QuotedTransfer<'_> {
+    QuotedTransfer {
+        from: flow
+            .source
+            .as_ref()
+            .and_then(|s| s.from_address.as_deref())
+            .unwrap_or_default(),
+        to: flow.to_address.as_deref().unwrap_or_default(),
+        token: flow
+            .to_token
+            .as_deref()
+            .filter(|t| !t.eq_ignore_ascii_case(quoting::NATIVE_TOKEN)),
+    }
 }

@@ -8,7 +8,6 @@ use sluice_domain::flow::SigningPayload;
 use sluice_domain::payment_requests::PrepareRequest;
 
 use super::PaymentError;
-use super::quoting::NATIVE_TOKEN;
 use crate::chains::ChainRuntime;
 
 fn refused(chain: &ChainRuntime, e: PrepareError) -> PaymentError {
@@ -41,22 +40,15 @@ pub async fn build(
         .quote
         .as_ref()
         .ok_or_else(|| PaymentError::BadRequest("the flow has no quote".into()))?;
-    let token = flow
-        .to_token
-        .as_deref()
-        .filter(|t| !t.eq_ignore_ascii_case(NATIVE_TOKEN));
+    let transfer = super::quoted_transfer(flow);
     let amount: u128 = quote
         .to_amount
         .parse()
         .map_err(|_| PaymentError::BadRequest("the quote amount is unreadable".into()))?;
     let payment = DirectPayment {
-        from: flow
-            .source
-            .as_ref()
-            .and_then(|s| s.from_address.as_deref())
-            .unwrap_or_default(),
-        to: flow.to_address.as_deref().unwrap_or_default(),
-        token,
+        from: transfer.from,
+        to: transfer.to,
+        token: transfer.token,
         amount,
         token_symbol: quote
             .to_token_info

@@ -18,7 +18,6 @@ use super::payments::PaymentBook;
 use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle::{self, Outcome};
-use sluice_chain::evm::NATIVE_TOKEN;
 
 fn failure(code: &str, message: String, stage: &str, details: serde_json::Value) -> Failure {
     Failure {
@@ -74,17 +73,11 @@ pub async fn locate_new(
 /// What the flow expects its transaction to move (a field missing matches nothing).
 fn expected(flow: &Flow) -> ExpectedTransfer<'_> {
     let min_amount = flow.quote.as_ref().map(|q| q.to_amount.parse());
+    let transfer = crate::payments::quoted_transfer(flow);
     ExpectedTransfer {
-        token: flow
-            .to_token
-            .as_deref()
-            .filter(|t| !t.eq_ignore_ascii_case(NATIVE_TOKEN)),
-        from: flow
-            .source
-            .as_ref()
-            .and_then(|s| s.from_address.as_deref())
-            .unwrap_or_default(),
-        to: flow.to_address.as_deref().unwrap_or_default(),
+        token: transfer.token,
+        from: transfer.from,
+        to: transfer.to,
         min_amount: min_amount.and_then(Result::ok).unwrap_or(u128::MAX),
     }
 }
