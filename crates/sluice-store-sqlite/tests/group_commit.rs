@@ -4,7 +4,7 @@
 use serde_json::json;
 use sluice_domain::create::parse_create;
 use sluice_domain::{EnvironmentId, Flow, FlowMode, Timestamp};
-use sluice_store::{ApiTokenRecord, Environment, Store};
+use sluice_store::{ApiTokenRecord, Environment, EnvironmentStore, FlowStore};
 use sluice_store_sqlite::SqliteStore;
 
 fn flow(env: EnvironmentId) -> Flow {
