@@ -44,7 +44,13 @@ macro_rules! wire_enum {
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = <String as ::serde::Deserialize>::deserialize(d)?;
-                s.parse().map_err(|_| ::serde::de::Error::custom(concat!("unknown ", stringify!($name))))
+                s.parse().map_err(|_| {
+                    ::serde::de::Error::custom(format!(
+                        "unknown {} {s:?} (one of: {})",
+                        stringify!($name),
+                        $name::spellings()
+                    ))
+                })
             }
         }
     };

@@ -121,7 +121,7 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
 /// have none yet.
 fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
     Box::new(EvmChain::new(
-        &config.rpc_url,
+        config.rpc_url.as_str(),
         timeout,
         &config.native_symbol,
     ))

@@ -187,7 +187,7 @@ fn webhook_key(
         &config.webhooks.signing_key_file,
         store::sqlite_path(database_url),
     ) {
-        (Some(path), _) => PathBuf::from(path),
+        (Some(path), _) => path.clone(),
         (None, Some(db)) => PathBuf::from(format!("{}.webhook-key", db.display())),
         (None, None) => {
             return Err("set SLUICE_WEBHOOK_KEY (base64 of 32 random bytes, e.g. `openssl rand -base64 32`) or webhooks.signing_key_file, the same on every instance".into());

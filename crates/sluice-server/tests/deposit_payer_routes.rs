@@ -20,9 +20,9 @@ fn base_chain_config(rpc_url: &str) -> sluice_server::config::Config {
     let mut config = sluice_server::config::Config::default();
     config.rate_limit.enabled = false;
     config.chains.push(sluice_server::config::ChainConfig {
-        chain_name: "EVM".into(),
+        chain_name: sluice_domain::ChainName::Evm,
         chain_id: "8453".into(),
-        rpc_url: rpc_url.into(),
+        rpc_url: rpc_url.parse().expect("a URL"),
         confirmations: 2,
         native_symbol: "ETH".into(),
         tokens: vec![sluice_server::config::TokenConfig {

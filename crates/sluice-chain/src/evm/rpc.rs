@@ -9,12 +9,20 @@ use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
+    /// Never carries the node's URL, which may hold a provider's API key: see `From` below.
     #[error("RPC transport error: {0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(reqwest::Error),
     #[error("RPC error {code}: {message}")]
     Rpc { code: i64, message: String },
     #[error("unexpected RPC answer: {0}")]
     Malformed(String),
+}
+
+impl From<reqwest::Error> for RpcError {
+    /// reqwest names the URL in its errors, and errors are logged: the URL is dropped here.
+    fn from(e: reqwest::Error) -> Self {
+        Self::Transport(e.without_url())
+    }
 }
 
 impl RpcError {
@@ -263,6 +271,25 @@ impl EvmRpc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn transport_errors_do_not_name_the_url() {
+        // A port nothing listens on: bind, learn the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let rpc = EvmRpc::new(
+            format!("http://127.0.0.1:{port}/v2/provider-api-key"),
+            Duration::from_secs(2),
+        );
+        let e = rpc.block_number().await.unwrap_err();
+        assert!(matches!(e, RpcError::Transport(_)), "{e:?}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("provider-api-key"), "{shown}");
+        }
+    }
 
     #[test]
     fn quantities() {

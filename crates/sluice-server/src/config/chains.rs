@@ -3,13 +3,17 @@
 
 use serde::Deserialize;
 use sluice_domain::ChainName;
+use url::Url;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
-    pub chain_name: String,
+    pub chain_name: ChainName,
+    /// Decimal for EVM-family chains; a network name for other families (spec §10).
     pub chain_id: String,
-    pub rpc_url: String,
+    /// The node's JSON-RPC endpoint (http or https). It may carry a provider's API key, so
+    /// it is never logged or shown.
+    pub rpc_url: Url,
     /// Blocks a transaction needs (its own included) before it counts.
     #[serde(default = "default_confirmations")]
     pub confirmations: u64,
@@ -36,7 +40,7 @@ pub struct TokenConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceFeedConfig {
-    pub url: String,
+    pub url: Url,
     #[serde(default = "default_price_ttl")]
     pub cache_secs: u64,
 }
@@ -49,10 +53,4 @@ fn default_native_symbol() -> String {
 }
 fn default_price_ttl() -> u64 {
     30
-}
-
-impl ChainConfig {
-    pub fn chain(&self) -> ChainName {
-        self.chain_name.parse().expect("validated at load")
-    }
 }

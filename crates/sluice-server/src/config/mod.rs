@@ -15,10 +15,9 @@ pub use chains::{ChainConfig, PriceFeedConfig, TokenConfig};
 pub use http::HttpConfig;
 pub use rate_limit::RateLimitConfig;
 pub use services::{ChainWatchConfig, CoinbaseConfig, PaymentPageConfig};
-pub use webhooks::{WebhookConfig, parse_schedule};
+pub use webhooks::{RetrySchedule, WebhookConfig, parse_schedule};
 
 use serde::Deserialize;
-use sluice_domain::ChainName;
 use sluice_domain::address::parse_evm;
 use sluice_domain::chain::check_chain_id;
 use sluice_domain::money::parse_decimal;
@@ -186,9 +185,8 @@ impl Config {
             };
         }
         if let Ok(schedule) = std::env::var("SLUICE_WEBHOOK_RETRY_SCHEDULE") {
-            parse_schedule(&schedule).map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
-            self.webhooks.retry_schedule =
-                schedule.split(',').map(|s| s.trim().to_owned()).collect();
+            self.webhooks.retry_schedule = RetrySchedule::parse(&schedule)
+                .map_err(|e| format!("SLUICE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
         }
         Ok(self)
     }
@@ -202,10 +200,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         for (i, chain) in self.chains.iter().enumerate() {
             let at = format!("chains[{i}]");
-            let name: ChainName = chain
-                .chain_name
-                .parse()
-                .map_err(|()| format!("{at}.chain_name: unknown chain {:?}", chain.chain_name))?;
+            let name = chain.chain_name;
             if !name.is_evm_family() {
                 return Err(format!(
                     "{at}.chain_name: only EVM-family chains (EVM, ETH, TEMPO) can be configured today"
@@ -213,7 +208,7 @@ impl Config {
             }
             check_chain_id(Some(name), &chain.chain_id)
                 .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
-            if !chain.rpc_url.starts_with("http://") && !chain.rpc_url.starts_with("https://") {
+            if !matches!(chain.rpc_url.scheme(), "http" | "https") {
                 return Err(format!("{at}.rpc_url: must be an http(s) URL"));
             }
             if chain.confirmations == 0 {
@@ -248,8 +243,6 @@ impl Config {
                 ));
             }
         }
-        parse_schedule(&self.webhooks.retry_schedule.join(","))
-            .map_err(|e| format!("webhooks.retry_schedule: {e}"))?;
         if self.webhooks.max_in_flight < 1 {
             return Err("webhooks.max_in_flight: must be at least 1".into());
         }
@@ -319,6 +312,7 @@ pub fn apply_overrides(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn environment_overrides_reach_nested_settings() {
@@ -339,7 +333,10 @@ mod tests {
         let config: Config = toml::Value::Table(table).try_into().unwrap();
         assert_eq!(config.quotes.ttl_secs, 30);
         assert!(!config.rate_limit.enabled);
-        assert_eq!(config.webhooks.retry_schedule, ["1s", "2s"]);
+        assert_eq!(
+            config.webhooks.retry_schedule.delays(),
+            [Duration::from_secs(1), Duration::from_secs(2)]
+        );
         assert_eq!(
             config.prices["eth/usd"], "2500",
             "a bare value that is not TOML is a string"
@@ -407,6 +404,39 @@ mod tests {
             .collect();
         let chains = Config::parse(&example).unwrap();
         assert_eq!(chains.chains[0].tokens[0].symbol, "USDC");
+    }
+
+    #[test]
+    fn values_are_typed_when_the_file_is_read() {
+        let config = Config::parse(
+            "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8545\"\n\
+             [webhooks]\nretry_schedule = [\"30s\", \"2h\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.chains[0].chain_name, sluice_domain::ChainName::Evm);
+        assert_eq!(config.chains[0].rpc_url.port(), Some(8545));
+        assert_eq!(
+            config.webhooks.retry_schedule.delays(),
+            [Duration::from_secs(30), Duration::from_secs(7200)]
+        );
+        let bad = |text: &str, needle: &str| {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains(needle), "{e}");
+        };
+        bad(
+            "[[chains]]\nchain_name = \"NOPE\"\nchain_id = \"1\"\nrpc_url = \"http://x\"",
+            "chain_name",
+        );
+        bad(
+            "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"localhost:8545\"",
+            "rpc_url",
+        );
+        bad("[webhooks]\nretry_schedule = [\"5x\"]", "unknown unit");
+        bad(
+            "[webhooks]\nretry_schedule = [\"1s,2s\"]",
+            "one delay per list entry",
+        );
+        bad("[price_feed]\nurl = \"prices\"", "url");
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! (the hosted page) and `[deposits]` (the chain watcher's pace).
 
 use serde::Deserialize;
+use url::Url;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoinbaseConfig {
     /// The CDP API (session tokens).
-    pub api_url: String,
+    pub api_url: Url,
     /// Where purchase links point.
-    pub pay_url: String,
+    pub pay_url: Url,
     /// Timeout of the session-token request, in seconds.
     pub timeout_secs: u64,
 }
@@ -17,8 +18,8 @@ pub struct CoinbaseConfig {
 impl Default for CoinbaseConfig {
     fn default() -> Self {
         Self {
-            api_url: "https://api.developer.coinbase.com".into(),
-            pay_url: "https://pay.coinbase.com".into(),
+            api_url: Url::parse("https://api.developer.coinbase.com").expect("a URL"),
+            pay_url: Url::parse("https://pay.coinbase.com").expect("a URL"),
             timeout_secs: 10,
         }
     }

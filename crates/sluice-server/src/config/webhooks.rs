@@ -1,6 +1,9 @@
 //! `[webhooks]`: the retry schedule, timeouts, concurrency caps and the key file of webhook
 //! delivery (see WEBHOOKS.md).
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -8,7 +11,7 @@ use serde::Deserialize;
 pub struct WebhookConfig {
     /// Delays before the 2nd, 3rd, … attempt; after the last, the delivery is failed.
     #[serde(default = "default_retry_schedule")]
-    pub retry_schedule: Vec<String>,
+    pub retry_schedule: RetrySchedule,
     /// One attempt's timeout.
     #[serde(default = "default_webhook_timeout")]
     pub request_timeout_secs: u64,
@@ -26,11 +29,11 @@ pub struct WebhookConfig {
     #[serde(default)]
     pub allow_private_urls: bool,
     /// File holding the webhook key (base64 of 32 bytes); SLUICE_WEBHOOK_KEY overrides it.
-    pub signing_key_file: Option<String>,
+    pub signing_key_file: Option<PathBuf>,
 }
 
-fn default_retry_schedule() -> Vec<String> {
-    ["15s", "1m", "10m", "1h", "1d"].map(str::to_owned).to_vec()
+fn default_retry_schedule() -> RetrySchedule {
+    RetrySchedule::parse("15s,1m,10m,1h,1d").expect("the default schedule parses")
 }
 fn default_webhook_timeout() -> u64 {
     15
@@ -59,15 +62,38 @@ impl Default for WebhookConfig {
     }
 }
 
-impl WebhookConfig {
-    /// The retry delays in seconds.
-    pub fn schedule(&self) -> Vec<i64> {
-        parse_schedule(&self.retry_schedule.join(",")).expect("validated at load")
+/// The delays before the 2nd, 3rd, … attempt of a webhook delivery. Written as a list of
+/// numbers with a unit (`["15s", "1m", "10m", "1h", "1d"]`; s, m, h or d) in the file, or
+/// comma-separated in `SLUICE_WEBHOOK_RETRY_SCHEDULE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<Duration>);
+
+impl RetrySchedule {
+    /// Parses `15s,1m,10m,1h,1d`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let secs = parse_schedule(text)?;
+        Ok(Self(secs.into_iter().map(Duration::from_secs).collect()))
+    }
+
+    pub fn delays(&self) -> &[Duration] {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for RetrySchedule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let entries = Vec::<String>::deserialize(d)?;
+        if let Some(bad) = entries.iter().find(|e| e.contains(',')) {
+            return Err(serde::de::Error::custom(format!(
+                "retry schedule entry {bad:?}: one delay per list entry"
+            )));
+        }
+        Self::parse(&entries.join(",")).map_err(serde::de::Error::custom)
     }
 }
 
 /// Parses a retry schedule such as `15s,1m,10m,1h,1d` into seconds.
-pub fn parse_schedule(text: &str) -> Result<Vec<i64>, String> {
+pub fn parse_schedule(text: &str) -> Result<Vec<u64>, String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -76,7 +102,7 @@ pub fn parse_schedule(text: &str) -> Result<Vec<i64>, String> {
                 item.find(|c: char| !c.is_ascii_digit())
                     .unwrap_or(item.len()),
             );
-            let n: i64 = number.parse().map_err(|_| {
+            let n: u64 = number.parse().map_err(|_| {
                 format!("retry schedule entry {item:?} must be a number and a unit (s, m, h, d)")
             })?;
             let factor = match unit {
@@ -90,7 +116,8 @@ pub fn parse_schedule(text: &str) -> Result<Vec<i64>, String> {
                     ));
                 }
             };
-            Ok(n * factor)
+            n.checked_mul(factor)
+                .ok_or_else(|| format!("retry schedule entry {item:?} is too long"))
         })
         .collect()
 }

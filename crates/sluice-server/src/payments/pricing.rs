@@ -57,7 +57,7 @@ impl PriceSource {
                 .timeout(Duration::from_secs(5))
                 .build()
                 .expect("an HTTP client"),
-            url: f.url.trim_end_matches('/').to_owned(),
+            url: f.url.as_str().trim_end_matches('/').to_owned(),
             ttl: Duration::from_secs(f.cache_secs),
             cache: Mutex::new(HashMap::new()),
         });

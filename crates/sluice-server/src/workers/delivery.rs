@@ -176,10 +176,11 @@ impl DeliveryWorker {
                 next_attempt_at: None,
             };
         }
-        let schedule = self.app.config.webhooks.schedule();
-        let Some(&delay) = usize::try_from(delivery.attempts)
+        let schedule = self.app.config.webhooks.retry_schedule.delays();
+        let Some(delay) = usize::try_from(delivery.attempts)
             .ok()
             .and_then(|n| schedule.get(n))
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
         else {
             return AttemptOutcome {
                 status: DeliveryStatus::Failed,

@@ -68,7 +68,7 @@ impl OnrampClient {
         key: &CdpKey,
         p: &Purchase<'_>,
     ) -> Result<String, OnrampError> {
-        let base = self.config.api_url.trim_end_matches('/');
+        let base = self.config.api_url.as_str().trim_end_matches('/');
         let path = "/onramp/v1/token";
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -109,7 +109,7 @@ impl OnrampClient {
             .token;
         let mut url = reqwest::Url::parse(&format!(
             "{}/buy/select-asset",
-            self.config.pay_url.trim_end_matches('/')
+            self.config.pay_url.as_str().trim_end_matches('/')
         ))
         .map_err(|_| OnrampError::Malformed)?;
         {
