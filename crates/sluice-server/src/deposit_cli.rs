@@ -11,6 +11,7 @@ use sluice_domain::deposit_transfer::DepositTransfer;
 use sluice_domain::{EnvironmentId, Timestamp};
 use sluice_store::{DepositKeyRecord, Environment, ExchangeRecord, Store};
 
+use crate::console;
 use crate::provision::CliResult;
 
 pub async fn set_key(
@@ -35,13 +36,13 @@ pub async fn set_key(
         updated_at: now,
     };
     store.set_deposit_key(&record).await?;
-    eprintln!(
+    console::notice(format_args!(
         "environment {env}: {} deposit key {} ({}) stored; derivation 0/0 is {first}. \
          Check that your wallet shows this address for the same key.",
         family.as_str(),
         record.fingerprint,
         network_name(key.network()),
-    );
+    ));
     Ok(())
 }
 
@@ -61,6 +62,7 @@ pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {
     let shown = json!({
         "environmentId": env.id,
         "name": env.name,
+        "displayName": env.display_name,
         "allowedOrigins": env.allowed_origins,
         "enabledChains": env.enabled_chains,
         "depositKeys": keys,
@@ -90,7 +92,7 @@ pub async fn list_addresses(store: &dyn Store, env: EnvironmentId) -> CliResult 
         });
         println!("{line}");
     }
-    eprintln!("{} deposit addresses", addresses.len());
+    console::notice(format_args!("{} deposit addresses", addresses.len()));
     Ok(())
 }
 

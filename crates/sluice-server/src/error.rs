@@ -270,6 +270,8 @@ impl IntoResponse for ApiError {
             body["payload"] = payload;
         }
         let mut response = (self.code.status(), body.to_string()).into_response();
+        // For the request log line (`http/ops.rs`), which never sees the body.
+        response.extensions_mut().insert(self.code);
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

@@ -12,6 +12,7 @@ pub mod chains;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod deposit_cli;
 pub mod env_cache;
 pub mod error;

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::chains::Identity;
 use crate::config::Config;
+use crate::console;
 use crate::provision::{CliResult, new_environment};
 use crate::public_url::PublicUrl;
 use crate::webhooks::WebhookKey;
@@ -58,14 +59,14 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
     let exchanges = app.exchanges.load(app.store.as_ref()).await?;
     prove_chains(&app).await?;
     create_default_environment(app.store.as_ref()).await?;
-    eprintln!(
+    console::notice(format_args!(
         "sluice listening on http://{} ({} database, {} chain(s) configured)",
         listener.local_addr()?,
         app.store.backend(),
         app.config.chains.len()
-    );
+    ));
     if exchanges > 0 {
-        eprintln!("{exchanges} exchange API key(s) loaded");
+        console::notice(format_args!("{exchanges} exchange API key(s) loaded"));
     }
     run(listener, app, args.expiry_interval_secs).await
 }
@@ -84,10 +85,10 @@ async fn prove_chains(app: &AppState) -> CliResult {
                 )
                 .into());
             }
-            Err(other) => eprintln!(
-                "warning: chain {name} {id}: the node is {}; it is asked again before first use, and nothing is quoted, prepared or settled on it until it answers chain ID {id}",
+            Err(other) => console::warning(format_args!(
+                "chain {name} {id}: the node is {}; it is asked again before first use, and nothing is quoted, prepared or settled on it until it answers chain ID {id}",
                 other.describe()
-            ),
+            )),
         }
     }
     Ok(())
@@ -103,10 +104,10 @@ async fn create_default_environment(store: &dyn Store) -> CliResult {
     );
     if store.create_first_environment(&env, &token).await? {
         println!("{}", json!({ "environmentId": env.id, "apiToken": secret }));
-        eprintln!(
+        console::notice(format_args!(
             "Created the default environment {} (origins http://localhost:*). The API token above is shown only once.",
             env.id
-        );
+        ));
     }
     Ok(())
 }
@@ -125,10 +126,10 @@ fn public_url(args: &ServeArgs) -> Result<Option<PublicUrl>, String> {
         return Ok(Some(url));
     }
     if args.listen.ip().is_unspecified() {
-        eprintln!(
-            "warning: listening on {} without --public-url: payment links without baseUrl are refused and the hosted page has no address to link to; pass --public-url https://your.host",
+        console::warning(format_args!(
+            "listening on {} without --public-url: payment links without baseUrl are refused and the hosted page has no address to link to; pass --public-url https://your.host",
             args.listen
-        );
+        ));
         return Ok(None);
     }
     Ok(Some(PublicUrl::parse(&format!("http://{}", args.listen))?))
@@ -199,10 +200,10 @@ fn webhook_key(
     }
     let key = WebhookKey::random();
     std::io::Write::write_all(&mut open_private(&path, true)?, key.encode().as_bytes())?;
-    eprintln!(
+    console::notice(format_args!(
         "Created the webhook key {} (keep it with the database; it signs every webhook).",
         path.display()
-    );
+    ));
     Ok(key)
 }
 
@@ -214,7 +215,7 @@ async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64)
         expiry_interval: Duration::from_secs(expiry_secs),
     };
     crate::run(listener, app, workers, shutdown).await?;
-    eprintln!("sluice stopped");
+    console::notice(format_args!("sluice stopped"));
     Ok(())
 }
 
@@ -235,6 +236,8 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = ctrl_c => {}
         () = term => {}
     }
-    eprintln!("shutting down: finishing requests in flight (up to http.shutdown_grace_secs)");
+    console::notice(format_args!(
+        "shutting down: finishing requests in flight (up to http.shutdown_grace_secs)"
+    ));
     shutdown.cancel();
 }

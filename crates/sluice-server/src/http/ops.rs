@@ -116,7 +116,7 @@ fn method_label(method: &axum::http::Method) -> &'static str {
 }
 
 /// One line per request: method, route template (never the query, never a header), status,
-/// latency, inside a span holding the request ID. Path IDs are not secrets; tokens only travel
+/// the error's stable code when the answer is an error, latency, inside a span holding the request ID. Path IDs are not secrets; tokens only travel
 /// in headers, which are never logged.
 pub async fn log_request(req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -140,11 +140,13 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     metrics::counter!("sluice_http_requests_total", &labels).increment(1);
     metrics::histogram!("sluice_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
+    let code = response.extensions().get::<ErrorCode>().map(|c| c.as_str());
     span.in_scope(|| {
         tracing::info!(
             http.method = %method,
             http.route = route.as_deref().unwrap_or("<unmatched>"),
             http.status = response.status().as_u16(),
+            error.code = code,
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"
         )

@@ -20,7 +20,8 @@ pub async fn sluice(db: &str, args: &[&str]) -> (bool, String, String) {
 }
 
 /// A `sluice serve` on a free port at debug level with JSON logs, every line it logs kept, for
-/// tests that check what a server writes to its log. Killed when dropped.
+/// tests that check what a server writes to its log; every line must be JSON. Killed when
+/// dropped.
 pub struct LoggedServer {
     child: tokio::process::Child,
     lines: tokio::sync::mpsc::UnboundedReceiver<String>,
@@ -61,7 +62,8 @@ impl LoggedServer {
                 .await
                 .expect("sluice serve exited before listening");
             logs.push(line.clone());
-            if let Some(rest) = line.strip_prefix("sluice listening on ") {
+            let message = log_message(&line);
+            if let Some(rest) = message.strip_prefix("sluice listening on ") {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
@@ -93,6 +95,20 @@ impl LoggedServer {
         while let Ok(line) = self.lines.try_recv() {
             self.logs.push(line);
         }
+        for line in &self.logs {
+            log_message(line);
+        }
         self.logs.join("\n")
     }
+}
+
+/// The message of one JSON log line; panics on a line that is not JSON (JSON mode must print
+/// nothing else).
+pub fn log_message(line: &str) -> String {
+    let entry: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("SLUICE_LOG_FORMAT=json printed a non-JSON line ({e}): {line}"));
+    entry["fields"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
