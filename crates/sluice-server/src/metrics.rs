@@ -16,12 +16,65 @@ const BUCKETS: [f64; 14] = [
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
             .expect("non-empty buckets")
             .install_recorder()
-            .expect("the metrics recorder is installed once")
+            .expect("the metrics recorder is installed once");
+        describe();
+        handle
     })
+}
+
+/// The `# HELP` line of every metric (a metric appears once it has a value).
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "sluice_http_requests_total",
+        "HTTP requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        "sluice_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to answer an HTTP request, by route template, method and status."
+    );
+    describe_gauge!(
+        "sluice_flows",
+        "Stored flows by execution state, counted at scrape time."
+    );
+    describe_counter!(
+        "sluice_webhook_attempts_total",
+        "Webhook delivery attempts by outcome (succeeded, retry, failed)."
+    );
+    describe_gauge!(
+        "sluice_webhook_in_flight",
+        "Webhook sends this instance has running."
+    );
+    describe_counter!(
+        "sluice_settlement_verdicts_total",
+        "Verdicts on broadcast payments, by the execution state they set."
+    );
+    describe_counter!(
+        "sluice_deposit_blocks_scanned_total",
+        "Blocks the chain watcher has scanned, by chain."
+    );
+    describe_counter!(
+        "sluice_deposits_recorded_total",
+        "Confirmed transfers to deposit addresses recorded on flows, by whether they counted."
+    );
+    describe_gauge!(
+        "sluice_deposit_addresses_watched",
+        "Deposit addresses the chain watcher looks for."
+    );
+    describe_gauge!(
+        "sluice_wallet_payments_watched",
+        "Broadcast wallet payments awaiting a verdict."
+    );
+    describe_gauge!(
+        "sluice_worker_last_step_timestamp_seconds",
+        metrics::Unit::Seconds,
+        "When each background worker last stepped (Unix time); alert on time() minus this."
+    );
 }
 
 /// Marks that a worker just stepped.

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// address. Its origin is allowed on every environment's payer routes.
     #[arg(long, env = "SLUICE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve `/metrics` only here (a private address such as 127.0.0.1:9090 or an internal
+    /// interface), not on --listen. Default: `/metrics` is on --listen.
+    #[arg(long, env = "SLUICE_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Seconds between expiry sweeps when there is nothing to expire.
     #[arg(long, env = "SLUICE_EXPIRY_INTERVAL_SECS", default_value_t = 5)]
     pub expiry_interval_secs: u64,
@@ -49,6 +53,14 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr} (--metrics-listen): {e}"))?,
+        ),
+        None => None,
+    };
     let store = store::connect(database_url).await?;
     let app =
         AppState::with_config(store, Arc::new(SystemClock), config).with_webhook_key(webhook_key);
@@ -56,9 +68,19 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
         Some(url) => app.with_public_url(url),
         None => app,
     };
+    let app = match metrics_listener {
+        Some(_) => app.with_metrics_elsewhere(),
+        None => app,
+    };
     let exchanges = app.exchanges.load(app.store.as_ref()).await?;
     prove_chains(&app).await?;
     create_default_environment(app.store.as_ref()).await?;
+    if let Some(metrics) = &metrics_listener {
+        console::notice(format_args!(
+            "metrics on http://{}/metrics (and not on the main listener)",
+            metrics.local_addr()?
+        ));
+    }
     console::notice(format_args!(
         "sluice listening on http://{} ({} database, {} chain(s) configured)",
         listener.local_addr()?,
@@ -68,7 +90,7 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
     if exchanges > 0 {
         console::notice(format_args!("{exchanges} exchange API key(s) loaded"));
     }
-    run(listener, app, args.expiry_interval_secs).await
+    run(listener, metrics_listener, app, args.expiry_interval_secs).await
 }
 
 /// Every configured chain's node must serve the configured chain (spec §10.4): a node that
@@ -207,10 +229,25 @@ fn webhook_key(
     Ok(key)
 }
 
-/// Runs the server with its workers (`crate::run`) until a signal.
-async fn run(listener: tokio::net::TcpListener, app: AppState, expiry_secs: u64) -> CliResult {
+/// Runs the server with its workers (`crate::run`), and the metrics listener if there is
+/// one, until a signal.
+async fn run(
+    listener: tokio::net::TcpListener,
+    metrics_listener: Option<tokio::net::TcpListener>,
+    app: AppState,
+    expiry_secs: u64,
+) -> CliResult {
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
+    if let Some(metrics) = metrics_listener {
+        let (router, http) = (crate::http::metrics::router(app.clone()), app.config.http.clone());
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::connections::serve(metrics, router, &http, shutdown).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     let workers = crate::Workers::Background {
         expiry_interval: Duration::from_secs(expiry_secs),
     };

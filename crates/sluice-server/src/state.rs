@@ -41,6 +41,9 @@ pub struct AppParts {
     pub public_url: Option<Arc<crate::public_url::PublicUrl>>,
     /// How webhook host names are resolved (the system resolver; tests pin names).
     pub hosts: Arc<dyn crate::host_lookup::HostLookup>,
+    /// `/metrics` is served on its own listener (`serve --metrics-listen`), so the main one
+    /// answers it `404`.
+    pub metrics_elsewhere: bool,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             exchanges,
             public_url: None,
             hosts: Arc::new(crate::host_lookup::SystemLookup),
+            metrics_elsewhere: false,
         }))
     }
 
@@ -94,6 +98,13 @@ impl AppState {
     pub fn with_host_lookup(self, hosts: Arc<dyn crate::host_lookup::HostLookup>) -> Self {
         let mut parts = Arc::unwrap_or_clone(self.0);
         parts.hosts = hosts;
+        Self(Arc::new(parts))
+    }
+
+    /// `/metrics` moves to its own listener (see [`crate::http::metrics::router`]).
+    pub fn with_metrics_elsewhere(self) -> Self {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.metrics_elsewhere = true;
         Self(Arc::new(parts))
     }
 

@@ -34,11 +34,22 @@ pub struct LoggedServer {
 
 impl LoggedServer {
     pub async fn start(db: &str, config: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(db, config, env, &[]).await
+    }
+
+    /// [`Self::start`] with more `serve` arguments.
+    pub async fn start_with(
+        db: &str,
+        config: &std::path::Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         use std::process::Stdio;
         use tokio::io::{AsyncBufReadExt, BufReader};
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
+            .args(args)
             .env("SLUICE_DATABASE_URL", db)
             .env("SLUICE_LOG", "debug")
             .env("SLUICE_LOG_FORMAT", "json")
@@ -78,6 +89,11 @@ impl LoggedServer {
             env: created["environmentId"].as_str().unwrap().to_owned(),
             token: created["apiToken"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// The messages logged up to and including `sluice listening on`.
+    pub fn start_messages(&self) -> Vec<String> {
+        self.logs.iter().map(|l| log_message(l)).collect()
     }
 
     /// SIGTERM, a clean exit within 10 s (asserted), and everything the server logged.
