@@ -1,5 +1,6 @@
 //! The operator's deposit commands: `sluice env set-deposit-key`, `sluice env show`,
-//! `sluice env deposit-addresses` and `sluice env set-exchange`.
+//! `sluice env deposit-addresses`, `sluice env raise-deposit-index` and
+//! `sluice env set-exchange`.
 //! A key given here is checked before it is stored; a private key or seed phrase is refused
 //! with a message that never repeats it, and nothing about it is logged.
 
@@ -21,8 +22,7 @@ pub async fn set_key(
     xpub: &str,
     now: Timestamp,
 ) -> CliResult {
-    let family = ChainFamily::parse(&family.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown chain family {family:?}; use EVM or BTC"))?;
+    let family = parse_family(family)?;
     let key = ExtendedPublicKey::parse(xpub).map_err(|e| format!("--xpub: {e}"))?;
     let first = key
         .deposit_address(family, 0)
@@ -44,6 +44,47 @@ pub async fn set_key(
         network_name(key.network()),
     ));
     Ok(())
+}
+
+/// `sluice env raise-deposit-index`.
+pub async fn raise_index(
+    store: &dyn Store,
+    env: EnvironmentId,
+    family: &str,
+    next: u32,
+) -> CliResult {
+    let family = parse_family(family)?;
+    let before = store
+        .deposit_keys(env)
+        .await?
+        .into_iter()
+        .find(|k| k.family == family)
+        .map(|k| k.next_index);
+    let now = store
+        .raise_deposit_index(env, family, i64::from(next))
+        .await?
+        .ok_or_else(|| {
+            format!(
+                "environment {env} has no {} deposit key; set one with `sluice env set-deposit-key`",
+                family.as_str()
+            )
+        })?;
+    let fam = family.as_str();
+    match before {
+        Some(before) if before >= i64::from(next) => console::notice(format_args!(
+            "environment {env}: {fam} deposit addresses already continue at index {now}; nothing changed"
+        )),
+        _ => console::notice(format_args!(
+            "environment {env}: {fam} deposit addresses continue at index {now} (was {})",
+            before.unwrap_or(0)
+        )),
+    }
+    Ok(())
+}
+
+fn parse_family(family: &str) -> Result<ChainFamily, String> {
+    ChainFamily::parse(&family.to_ascii_uppercase())
+        .ok_or_else(|| format!("unknown chain family {family:?}; use EVM or BTC"))
 }
 
 pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {

@@ -118,7 +118,8 @@ async fn deposit_keys_are_set_shown_and_private_keys_refused(backend: Backend) {
 
 both_backends!(
     each_flow_gets_its_own_index_once_and_keeps_its_address,
-    concurrent_allocations_never_share_an_index
+    concurrent_allocations_never_share_an_index,
+    a_restored_database_is_told_where_deposit_indexes_continue
 );
 
 /// A flow with a deposit-address source attached, ready for its address.
@@ -272,4 +273,49 @@ async fn concurrent_allocations_never_share_an_index(backend: Backend) {
         assert_eq!(flow.deposit_address, derived);
         assert_eq!(Some(&record.address), derived.as_ref());
     }
+}
+
+/// After restoring an old backup, `next_index` is behind the addresses already handed out;
+/// `sluice env raise-deposit-index` moves it past them, and never back.
+async fn a_restored_database_is_told_where_deposit_indexes_continue(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let key = set_evm_key(&app, V1_M_0H).await;
+    let first = deposit_flow(&app).await;
+    assign(&app, first).await.unwrap();
+    let env = app.env_id.to_string();
+    let raise = |next: &'static str, family: &'static str| {
+        let (url, env) = (app.db.url.clone(), env.clone());
+        async move {
+            let args = [
+                "env", "raise-deposit-index", "--env", &env, "--chain-family", family, "--next",
+                next,
+            ];
+            sluice(&url, &args).await
+        }
+    };
+    let (ok, _, err) = raise("7", "EVM").await;
+    assert!(ok, "{err}");
+    assert!(err.contains("continue at index 7 (was 1)"), "{err}");
+    let (ok, _, err) = raise("3", "evm").await;
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("already continue at index 7; nothing changed"),
+        "{err}"
+    );
+    let (ok, _, err) = raise("3", "BTC").await;
+    assert!(!ok);
+    assert!(err.contains("has no BTC deposit key"), "{err}");
+    let (ok, _, err) = raise("3", "SOL").await;
+    assert!(!ok);
+    assert!(err.contains("unknown chain family"), "{err}");
+
+    let second = deposit_flow(&app).await;
+    let assigned = assign(&app, second).await.unwrap();
+    assert_eq!(
+        assigned.deposit_address,
+        key.deposit_address(ChainFamily::Evm, 7),
+        "the next address is derived at the raised index"
+    );
 }

@@ -2,6 +2,7 @@
 //! `sluice_store::DepositKeyRecord`).
 
 use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
+use sluice_domain::deposit_key::ChainFamily;
 use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::*;
 use sqlx::Row;
@@ -24,6 +25,26 @@ pub(crate) async fn set(store: &PostgresStore, key: &DepositKeyRecord) -> StoreR
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)
+}
+
+/// `DepositStore::raise_deposit_index`: one guarded statement, so a concurrent allocation
+/// on another instance either runs before it (and is kept if higher) or after it.
+pub(crate) async fn raise_index(
+    store: &PostgresStore,
+    env: EnvironmentId,
+    family: ChainFamily,
+    at_least: i64,
+) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE deposit_keys SET next_index = GREATEST(next_index, $1) \
+         WHERE environment_id = $2 AND chain_family = $3 RETURNING next_index",
+    )
+    .bind(at_least)
+    .bind(env.as_uuid())
+    .bind(family.as_str())
+    .fetch_optional(&store.pool)
+    .await
+    .map_err(db)
 }
 
 pub(crate) async fn list(

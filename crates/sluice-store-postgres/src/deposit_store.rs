@@ -9,6 +9,15 @@ impl DepositStore for PostgresStore {
         deposit_keys::set(self, key).await
     }
 
+    async fn raise_deposit_index(
+        &self,
+        env: EnvironmentId,
+        family: sluice_domain::deposit_key::ChainFamily,
+        at_least: i64,
+    ) -> StoreResult<Option<i64>> {
+        deposit_keys::raise_index(self, env, family, at_least).await
+    }
+
     async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>> {
         deposit_keys::list(self, env).await
     }

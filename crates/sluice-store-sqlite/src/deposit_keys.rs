@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
+use sluice_domain::deposit_key::ChainFamily;
 use sluice_domain::{ChainName, EnvironmentId, Flow, Timestamp};
 use sluice_store::*;
 use sqlx::Row;
@@ -26,6 +27,29 @@ pub(crate) async fn set(store: &SqliteStore, key: &DepositKeyRecord) -> StoreRes
     .await
     .map_err(db)?;
     tx.commit().await.map_err(db)
+}
+
+/// `DepositStore::raise_deposit_index`. Through the sqlx writer: a CLI command, not a
+/// flow write, and the allocation job reads `next_index` inside its own transaction.
+pub(crate) async fn raise_index(
+    store: &SqliteStore,
+    env: EnvironmentId,
+    family: ChainFamily,
+    at_least: i64,
+) -> StoreResult<Option<i64>> {
+    let mut tx = store.write().await?;
+    let next: Option<i64> = sqlx::query_scalar(
+        "UPDATE deposit_keys SET next_index = MAX(next_index, ?1) \
+         WHERE environment_id = ?2 AND chain_family = ?3 RETURNING next_index",
+    )
+    .bind(at_least)
+    .bind(env.to_string())
+    .bind(family.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(next)
 }
 
 pub(crate) async fn list(

@@ -15,6 +15,17 @@ pub trait DepositStore: Send + Sync + 'static {
     /// stored next index is kept (`key.next_index` is ignored), so no index is used twice.
     async fn set_deposit_key(&self, key: &DepositKeyRecord) -> StoreResult<()>;
 
+    /// Moves the family's next derivation index up to `at_least` if it is below (never
+    /// down), for a database restored from a backup older than the last address it handed
+    /// out. Returns the next index now, or `None` when the environment has no key of that
+    /// family.
+    async fn raise_deposit_index(
+        &self,
+        env: EnvironmentId,
+        family: ChainFamily,
+        at_least: i64,
+    ) -> StoreResult<Option<i64>>;
+
     /// The environment's deposit keys, one per chain family that has one.
     async fn deposit_keys(&self, env: EnvironmentId) -> StoreResult<Vec<DepositKeyRecord>>;
 
