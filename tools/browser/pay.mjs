@@ -1,11 +1,13 @@
 // Drives the hosted payment page in Debian's Chromium for the browser tests
 // (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
-//   {url, scenario: "wallet" | "deposit" | "exchange" | "expired" | "notfound", rpcUrl, account, chainId, rejectFirst,
-//    shots, name}
+//   {url, scenario: "wallet" | "deposit" | "reload" | "language" | "exchange" | "expired" | "notfound", rpcUrl,
+//    account, chainId, rejectFirst, shots, name, locale (the browser's language, default en-US)}
 // The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
 // its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
 // Prints one JSON line per event ({"event": "state", ...}) and a last {"event": "done"}; exits
-// non-zero on a timeout or an error. Screenshots of every state at 360 and 1280 px go to
+// non-zero on a timeout or an error. Console errors and answers of 400 or more are reported as
+// {"event": "console"} and {"event": "http"}; {"event": "page"} gives the heading, title and
+// language once the page has loaded. Screenshots of every state at 360 and 1280 px go to
 // `shots`; axe-core's serious and critical violations are reported per state.
 import { chromium } from "playwright-core";
 import { readFileSync, mkdirSync } from "node:fs";
@@ -24,7 +26,7 @@ const browser = await chromium.launch({
 });
 let failed = false;
 try {
-  const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: config.locale || "en-US" });
   let rejectNext = Boolean(config.rejectFirst);
   let switched = 0;
   await context.exposeFunction("__sluiceTestWallet", async (method, params) => {
@@ -73,6 +75,8 @@ try {
   });
   const page = await context.newPage();
   page.on("pageerror", (e) => emit({ event: "pageerror", message: String(e) }));
+  page.on("console", (m) => { if (m.type() === "error") emit({ event: "console", text: m.text(), url: m.location().url }); });
+  page.on("response", (r) => { if (r.status() >= 400) emit({ event: "http", status: r.status(), url: r.url() }); });
   const status = page.getByRole("status");
 
   async function state(name) {
@@ -96,6 +100,30 @@ try {
     await status.filter({ hasText: text }).waitFor({ timeout });
   }
 
+  // What the payer reads first, and whether the page's icon loads (a 404 would be a console
+  // error in every browser that asks for it).
+  async function describe() {
+    await page.locator("#loading").filter({ hasNotText: /\u2026$/ }).or(page.locator("#summary:not([hidden])")).first().waitFor();
+    const seen = await page.evaluate(async () => {
+      const icon = document.querySelector("link[rel=icon]");
+      const iconStatus = icon ? (await fetch(icon.href)).status : null;
+      return { heading: document.querySelector("h1").textContent, title: document.title,
+        lang: document.documentElement.lang, iconStatus };
+    });
+    emit({ event: "page", ...seen });
+  }
+
+  async function showDeposit() {
+    await page.locator("#deposit-address").filter({ hasText: /^0x/ }).waitFor();
+    await page.locator("#deposit-qr").evaluate((img) => img.decode());
+    return {
+      address: await page.locator("#deposit-address").textContent(),
+      amount: await page.locator("#deposit-amount").textContent(),
+      network: await page.locator("#deposit-network").textContent(),
+      methodsShown: await page.locator("#methods").isVisible(),
+    };
+  }
+
   if (config.expireFirstQuote) {
     // The first prepare is answered as the server answers a quote that expired before the
     // payer signed (409 quote_expired), so the page must quote again by itself.
@@ -110,9 +138,11 @@ try {
   await page.goto(config.url);
   if (config.scenario === "notfound") {
     await page.getByText("Payment not found").waitFor();
+    await describe();
     await state("not-found");
   } else if (config.scenario === "expired") {
     await until("Payment expired");
+    await describe();
     await state("expired");
   } else if (config.scenario === "wallet") {
     const pay = page.getByRole("button", { name: "Pay with wallet" });
@@ -150,12 +180,27 @@ try {
     const pay = page.getByRole("button", { name: "Pay to an address" });
     await pay.waitFor();
     await pay.click();
-    await page.locator("#deposit-address").filter({ hasText: /^0x/ }).waitFor();
-    await page.locator("#deposit-qr").evaluate((img) => img.decode());
-    emit({ event: "deposit", address: await page.locator("#deposit-address").textContent() });
+    emit({ event: "deposit", ...(await showDeposit()) });
     await state("deposit");
     await until("Payment complete");
     await state("complete");
+  } else if (config.scenario === "reload") {
+    // The payer asks for an address, then reloads: the same address and amount come back.
+    const pay = page.getByRole("button", { name: "Pay to an address" });
+    await pay.waitFor();
+    await describe();
+    await pay.click();
+    emit({ event: "deposit", ...(await showDeposit()) });
+    await state("deposit");
+    await page.reload();
+    emit({ event: "reloaded", ...(await showDeposit()) });
+    await state("reloaded");
+  } else if (config.scenario === "language") {
+    await page.locator("#methods:not([hidden]) button:visible").first().waitFor();
+    await describe();
+    const buttons = await page.locator("#methods button:visible").allTextContents();
+    emit({ event: "methods", buttons });
+    await state("choose");
   }
   emit({ event: "done", status: (await status.textContent()) || "", chainSwitches: switched });
 } catch (e) {

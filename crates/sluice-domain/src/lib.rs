@@ -12,6 +12,7 @@ pub mod chain;
 pub mod create;
 pub mod deposit_key;
 pub mod deposit_transfer;
+pub mod display_name;
 pub mod event;
 pub mod flow;
 pub mod ids;

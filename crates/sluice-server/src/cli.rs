@@ -90,6 +90,20 @@ pub enum EnvCommand {
         #[arg(long)]
         env: EnvironmentId,
     },
+    /// After restoring a backup: hand out deposit addresses from derivation index N on, so
+    /// that no address given to a payer after the backup was taken is given out again.
+    /// Never lowers the index. Run it before any server starts on the restored database.
+    RaiseDepositIndex {
+        #[arg(long)]
+        env: EnvironmentId,
+        /// EVM or BTC.
+        #[arg(long)]
+        chain_family: String,
+        /// The lowest index that may be handed out from now on: one more than the highest
+        /// index the merchant's wallet or the newest `env deposit-addresses` export shows.
+        #[arg(long, value_name = "N")]
+        next: u32,
+    },
     /// Let payers buy through an exchange: stores the API key's name and the path of the file
     /// holding it (read by each server at start; never printed). Only coinbase (Onramp).
     SetExchange {
@@ -102,7 +116,18 @@ pub enum EnvCommand {
         #[arg(long)]
         api_key_file: std::path::PathBuf,
     },
-    /// Print the environment: origins, chains, and deposit-key fingerprints (never a key).
+    /// Set the merchant name payers see on the hosted payment page ("Pay NAME").
+    SetDisplay {
+        /// The environment whose payment page shows the name.
+        #[arg(long)]
+        env: EnvironmentId,
+        /// The name as payers should see it: 1 to 100 characters after trimming spaces, no
+        /// control or text-direction characters.
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the environment: display name, origins, chains, and deposit-key fingerprints
+    /// (never a key).
     Show {
         #[arg(long)]
         env: EnvironmentId,
@@ -212,6 +237,14 @@ async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> 
             load_env(store, env).await?;
             crate::deposit_cli::set_key(store, env, &chain_family, &xpub, now).await?;
         }
+        EnvCommand::RaiseDepositIndex {
+            env,
+            chain_family,
+            next,
+        } => {
+            load_env(store, env).await?;
+            crate::deposit_cli::raise_index(store, env, &chain_family, next).await?;
+        }
         EnvCommand::SetExchange {
             env,
             provider,
@@ -235,6 +268,14 @@ async fn env_command(store: &dyn Store, command: EnvCommand, now: Timestamp) -> 
         EnvCommand::DepositAddresses { env } => {
             load_env(store, env).await?;
             crate::deposit_cli::list_addresses(store, env).await?;
+        }
+        EnvCommand::SetDisplay { env, name } => {
+            let shown = sluice_domain::display_name::check(&name)
+                .map_err(|e| format!("--name: the display name {e}"))?;
+            let mut record = load_env(store, env).await?;
+            record.display_name = Some(shown.clone());
+            store.update_environment(&record).await?;
+            eprintln!("environment {env}: payers see \"Pay {shown}\" on the payment page");
         }
         EnvCommand::Show { env } => {
             let record = load_env(store, env).await?;

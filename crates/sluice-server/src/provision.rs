@@ -20,6 +20,7 @@ pub fn new_environment(
         name: name.to_owned(),
         allowed_origins: origins,
         enabled_chains: None,
+        display_name: None,
         created_at: now,
     };
     let scopes = SCOPES.iter().map(|s| (*s).to_owned()).collect();

@@ -31,6 +31,7 @@ fn base_chain_config(rpc_url: &str) -> sluice_server::config::Config {
             decimals: 6,
         }],
         onramp_network: None,
+        display_name: None,
     });
     config
 }

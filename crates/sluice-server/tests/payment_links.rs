@@ -217,25 +217,41 @@ async fn the_hosted_page_is_served_with_its_assets_and_strict_headers(backend: B
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
+    let mut env = app.store.environment(app.env_id).await.unwrap().unwrap();
+    env.display_name = Some("Tom & Jerry's \"<b>\"".into());
+    app.store.update_environment(&env).await.unwrap();
     let created = link(&app, json!({})).await;
     let url = created.body["paymentUrl"].as_str().unwrap();
     let page = app.http.get(url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_secured(&page);
     let html = page.text().await.unwrap();
+    for key in ["payWallet", "payAddress", "payExchange", "copyAddress"] {
+        assert!(html.contains(&format!("data-i18n=\"{key}\"")), "{key}");
+    }
+    assert!(html.contains("role=\"status\""));
+    assert!(html.contains("src=\"pay/pay.js\""));
+    assert!(html.contains("href=\"pay/favicon.svg\""));
+    assert!(
+        html.contains(r#"data-merchant="Tom &amp; Jerry&#39;s &quot;&lt;b&gt;&quot;""#),
+        "the merchant's name, escaped: {html}"
+    );
+    assert!(html.contains("data-networks=\"{"), "{html}");
+    // The button names other tools drive the page by are the script's English texts.
+    let script = get(&app, "/pay/pay.js").await.text().await.unwrap();
     for name in [
         "Pay with wallet",
         "Pay to an address",
         "Pay with Coinbase",
         "Copy address",
-        "role=\"status\"",
     ] {
-        assert!(html.contains(name), "{name}");
+        assert!(script.contains(&format!("\"{name}\"")), "{name}");
     }
-    assert!(html.contains("src=\"pay/pay.js\""));
     for (path, kind) in [
         ("/pay/pay.js", "text/javascript"),
         ("/pay/pay.css", "text/css"),
+        ("/pay/favicon.svg", "image/svg+xml"),
+        ("/favicon.ico", "image/svg+xml"),
     ] {
         let asset = get(&app, path).await;
         assert_eq!(asset.status(), 200, "{path}");

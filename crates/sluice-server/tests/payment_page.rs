@@ -3,8 +3,11 @@
 //! EIP-6963 wallet pays natively (after rejecting the first request, then trying again) and
 //! in the test ERC-20; a deposit-address payment sent by the test completes on the page, and so
 //! does one bought through Coinbase (a local double of its API); an
-//! expired flow says so, and so does a link to no flow. axe-core finds no serious or critical violation in any state, and
-//! every state is photographed at 360 and 1280 px into `target/payment-page-screenshots/`.
+//! expired flow says so, and so does a link to no flow. The page names the merchant and the
+//! network, shows the same deposit address after a reload, speaks German when the link or the
+//! browser asks for it, and logs no console error (its icon loads). axe-core finds no serious
+//! or critical violation in any state, and every state is photographed at 360 and 1280 px into
+//! `target/payment-page-screenshots/`.
 //!
 //! Without Chromium or the npm tools the test says so and passes, unless
 //! `SLUICE_REQUIRE_BROWSER=1` (CI), which makes it fail.
@@ -124,6 +127,16 @@ async fn browse_with(
 }
 
 async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
+    finished_allowing(child, name, &[]).await
+}
+
+/// Like [`finished`], for a scenario whose page is expected to get these HTTP statuses (and
+/// the console lines browsers log for them); any other console error fails it.
+async fn finished_allowing(
+    child: tokio::process::Child,
+    name: &str,
+    expected_statuses: &[u64],
+) -> Vec<Value> {
     let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("the browser scenario finishes")
@@ -145,7 +158,34 @@ async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
         !events.iter().any(|e| e["event"] == "pageerror"),
         "{name}: {events:#?}"
     );
+    let expected = |status: u64| expected_statuses.contains(&status);
+    for e in &events {
+        let unexpected = match e["event"].as_str() {
+            Some("http") => !expected(e["status"].as_u64().unwrap_or_default()),
+            Some("console") => !expected_statuses.iter().any(|s| {
+                let text = e["text"].as_str().unwrap_or_default();
+                text.starts_with("Failed to load resource") && text.contains(&s.to_string())
+            }),
+            _ => false,
+        };
+        assert!(!unexpected, "{name}: an unexpected error on the page: {e}");
+    }
     events
+}
+
+fn event<'a>(events: &'a [Value], kind: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|e| e["event"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event in {events:#?}"))
+}
+
+/// Sets (or, with `None`, clears) the name payers see, as `sluice env set-display` does.
+async fn set_display_name(w: &DepositWorld, name: Option<&str>) {
+    let store = &w.app.store;
+    let mut env = store.environment(w.app.env_id).await.unwrap().unwrap();
+    env.display_name = name.map(str::to_owned);
+    store.update_environment(&env).await.unwrap();
 }
 
 /// The flow's deposit address, once the page has had one allocated.
@@ -187,6 +227,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
         .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
     let stop = CancellationToken::new();
     run_chain_and_workers(&w, stop.clone());
+    set_display_name(&w, Some("Acme Coffee")).await;
 
     // Natively, after rejecting the wallet's first request and trying again.
     let (_, url) = payment_link(&w, NATIVE, json!({})).await;
@@ -222,7 +263,8 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
         json!({"expireFirstQuote": true}),
     )
     .await;
-    let events = finished(browser, "wallet-erc20").await;
+    // The stand-in 409 is the one error the browser may log.
+    let events = finished_allowing(browser, "wallet-erc20", &[409]).await;
     assert!(final_status(&events).contains("Payment complete"));
     let stored = w.app.stored_flow(&flow).await;
     assert_eq!(stored.settlement_state.as_str(), "completed");
@@ -237,9 +279,59 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let address = deposit_address(&w, &flow).await;
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "deposit").await;
-    let shown = events.iter().find(|e| e["event"] == "deposit").unwrap();
+    let shown = event(&events, "deposit");
     assert_eq!(shown["address"], address.as_str());
     assert!(final_status(&events).contains("Payment complete"));
+
+    // Named merchant and network; a reload shows the same address, not the choice again.
+    let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
+    let events = finished(browse(&w, "reload", "reload", &url, false).await, "reload").await;
+    let page = event(&events, "page");
+    assert_eq!(page["heading"], "Pay Acme Coffee");
+    assert_eq!(page["title"], "Pay Acme Coffee");
+    assert_eq!(page["lang"], "en");
+    assert_eq!(page["iconStatus"], 200, "the page's icon loads");
+    let (first, again) = (event(&events, "deposit"), event(&events, "reloaded"));
+    let address = w.app.stored_flow(&flow).await.deposit_address.unwrap();
+    assert_eq!(first["address"], address.as_str());
+    assert_eq!(first["amount"], "25 USDC");
+    let network = first["network"].as_str().unwrap();
+    assert!(
+        network.starts_with("USDC on Local chain (31337)."),
+        "{network}"
+    );
+    assert_eq!(
+        again["address"], first["address"],
+        "the same address after a reload"
+    );
+    assert_eq!(again["amount"], first["amount"]);
+    assert_eq!(again["network"], first["network"]);
+    assert_eq!(
+        again["methodsShown"], false,
+        "no method choice after a reload"
+    );
+
+    // German, asked for by the link (`lang=de`) or by the browser (Accept-Language).
+    let (_, url) = payment_link(&w, &w.usdc, json!({})).await;
+    for (name, url, locale) in [
+        ("german-link", format!("{url}&lang=de"), "en-US"),
+        ("german-browser", url.clone(), "de-DE"),
+    ] {
+        let options = json!({"locale": locale});
+        let events = finished(browse_with(&w, "language", name, &url, options).await, name).await;
+        let page = event(&events, "page");
+        assert_eq!(page["lang"], "de", "{name}");
+        assert_eq!(page["heading"], "Zahlung an Acme Coffee", "{name}");
+        let buttons = &event(&events, "methods")["buttons"];
+        assert!(
+            buttons
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b == "An eine Adresse zahlen"),
+            "{name}: {buttons}"
+        );
+    }
 
     // Through Coinbase: the page opens the purchase link; the bought USDC arrives.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
@@ -264,7 +356,9 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     );
     assert!(final_status(&events).contains("Payment complete"));
 
-    // Expired before anyone paid.
+    // Expired before anyone paid; without a display name the heading is a neutral one (the
+    // clock's jump also ages the environment out of the page's cache).
+    set_display_name(&w, None).await;
     let (_, url) = payment_link(&w, &w.usdc, json!({"expiresIn": 60})).await;
     w.app.clock.advance_seconds(61);
     let events = finished(
@@ -273,13 +367,16 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     )
     .await;
     assert!(final_status(&events).contains("Payment expired"));
+    assert_eq!(event(&events, "page")["heading"], "Payment");
 
     // A link that names no flow: a readable page, accessible too.
     let url = format!("{}/pay?flow=bm90LWEtZmxvdw", w.app.base);
-    finished(
+    let events = finished_allowing(
         browse(&w, "notfound", "not-found", &url, false).await,
         "not-found",
+        &[404],
     )
     .await;
+    assert_eq!(event(&events, "page")["iconStatus"], 200);
     stop.cancel();
 }

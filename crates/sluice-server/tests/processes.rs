@@ -127,10 +127,19 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
         ],
         vec!["token", "revoke", "--token-prefix", prefix],
         vec!["migrate"],
+        vec![
+            "env",
+            "set-display",
+            "--env",
+            &env,
+            "--name",
+            "  Acme Coffee ",
+        ],
     ] {
         let (ok, _, err) = sluice(&db.url, &args).await;
         assert!(ok, "{args:?}: {err}");
     }
+    let long_name = "A".repeat(101);
     for bad in [
         vec![
             "env",
@@ -143,6 +152,16 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
         vec!["env", "set-chains", "--env", &env, "--chain", "DOGE"],
         vec!["token", "create", "--env", &env, "--scope", "admin"],
         vec!["token", "revoke", "--token-prefix", "nothing1"],
+        vec!["env", "set-display", "--env", &env, "--name", "   "],
+        vec![
+            "env",
+            "set-display",
+            "--env",
+            &env,
+            "--name",
+            "Acme\nPay elsewhere",
+        ],
+        vec!["env", "set-display", "--env", &env, "--name", &long_name],
     ] {
         let (ok, out, err) = sluice(&db.url, &bad).await;
         assert!(
@@ -150,6 +169,19 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
             "{bad:?}: {err}"
         );
     }
+    let (_, _, err) = sluice(
+        &db.url,
+        &["env", "set-display", "--env", &env, "--name", " "],
+    )
+    .await;
+    assert!(
+        err.contains("--name: the display name must not be empty"),
+        "{err}"
+    );
+    let (ok, out, err) = sluice(&db.url, &["env", "show", "--env", &env]).await;
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["displayName"], "Acme Coffee", "trimmed, and shown");
     let (ok, _, err) = sluice("mysql://nope", &["migrate"]).await;
     assert!(!ok && err.contains("unsupported database URL"), "{err}");
 
@@ -186,6 +218,7 @@ async fn cli_sets_up_a_brand_new_database(backend: Backend) {
         ["https://shop.example.com", "http://localhost:*"]
     );
     assert_eq!(record.enabled_chains.unwrap().len(), 2);
+    assert_eq!(record.display_name.as_deref(), Some("Acme Coffee"));
     let keys = vec![VITALIK.to_lowercase()];
     assert!(store.any_denied(record.id, &keys).await.unwrap());
     let hash = sluice_domain::TokenHash::of(minted["apiToken"].as_str().unwrap());

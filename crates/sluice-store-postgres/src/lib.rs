@@ -102,6 +102,7 @@ fn environment_from_row(row: &sqlx::postgres::PgRow) -> StoreResult<Environment>
         name: row.try_get("name").map_err(db)?,
         allowed_origins: decode_origins(row.try_get("allowed_origins").map_err(db)?)?,
         enabled_chains: decode_chains(row.try_get("enabled_chains").map_err(db)?)?,
+        display_name: row.try_get("display_name").map_err(db)?,
         created_at: Timestamp(row.try_get("created_at").map_err(db)?),
     })
 }
@@ -111,12 +112,13 @@ async fn insert_environment(
     env: &Environment,
     token: &ApiTokenRecord,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at, display_name) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(env.id.as_uuid())
         .bind(&env.name)
         .bind(encode_origins(&env.allowed_origins))
         .bind(encode_chains(env.enabled_chains.as_deref()))
         .bind(env.created_at.0)
+        .bind(env.display_name.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -39,11 +39,12 @@ impl EnvironmentStore for SqliteStore {
 
     async fn update_environment(&self, env: &Environment) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE environments SET name = ?2, allowed_origins = ?3, enabled_chains = ?4 WHERE id = ?1")
+        sqlx::query("UPDATE environments SET name = ?2, allowed_origins = ?3, enabled_chains = ?4, display_name = ?5 WHERE id = ?1")
             .bind(env.id.to_string())
             .bind(&env.name)
             .bind(encode_origins(&env.allowed_origins))
             .bind(encode_chains(env.enabled_chains.as_deref()))
+            .bind(env.display_name.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(db)?;

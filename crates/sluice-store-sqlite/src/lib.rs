@@ -116,12 +116,13 @@ async fn insert_environment(
     env: &Environment,
     token: &ApiTokenRecord,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+    sqlx::query("INSERT INTO environments (id, name, allowed_origins, enabled_chains, created_at, display_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .bind(env.id.to_string())
         .bind(&env.name)
         .bind(encode_origins(&env.allowed_origins))
         .bind(encode_chains(env.enabled_chains.as_deref()))
         .bind(env.created_at.0)
+        .bind(env.display_name.as_deref())
         .execute(&mut **tx)
         .await
         .map_err(db)?;

@@ -106,7 +106,7 @@ pub(crate) fn load_environment(
 ) -> StoreResult<Option<Environment>> {
     let mut statement = conn
         .prepare_cached(
-            "SELECT name, allowed_origins, enabled_chains, created_at FROM environments WHERE id = ?1",
+            "SELECT name, allowed_origins, enabled_chains, created_at, display_name FROM environments WHERE id = ?1",
         )
         .map_err(db)?;
     let found = statement
@@ -116,11 +116,12 @@ pub(crate) fn load_environment(
                 row.get::<_, String>(1)?,
                 row.get::<_, Option<String>>(2)?,
                 row.get::<_, i64>(3)?,
+                row.get::<_, Option<String>>(4)?,
             ))
         })
         .optional()
         .map_err(db)?;
-    let Some((name, origins, chains, created_at)) = found else {
+    let Some((name, origins, chains, created_at, display_name)) = found else {
         return Ok(None);
     };
     Ok(Some(Environment {
@@ -128,6 +129,7 @@ pub(crate) fn load_environment(
         name,
         allowed_origins: decode_origins(&origins)?,
         enabled_chains: decode_chains(chains.as_deref())?,
+        display_name,
         created_at: Timestamp(created_at),
     }))
 }

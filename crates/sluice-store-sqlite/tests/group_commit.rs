@@ -43,6 +43,7 @@ async fn environment(store: &SqliteStore) -> Environment {
         name: "t".into(),
         allowed_origins: vec![],
         enabled_chains: None,
+        display_name: None,
         created_at: Timestamp(0),
     };
     let token = ApiTokenRecord {

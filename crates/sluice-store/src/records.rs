@@ -13,6 +13,9 @@ pub struct Environment {
     pub allowed_origins: Vec<String>,
     /// `None`: every chain name is accepted.
     pub enabled_chains: Option<Vec<ChainName>>,
+    /// The merchant's name as payers see it on the hosted page ("Pay Acme"); `None` gives a
+    /// neutral heading. `name` stays the operator's label and is never shown to payers.
+    pub display_name: Option<String>,
     pub created_at: Timestamp,
 }
 

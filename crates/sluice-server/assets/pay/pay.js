@@ -1,14 +1,17 @@
 // Sluice's hosted checkout. It uses only the public payer routes (P1–P8), keeps the session
 // token in this closure (never in the URL, storage or logs), and can run on a merchant's own
-// page: the API root is taken from this script's own address.
+// page: the API root is taken from this script's own address. Its words come from text.js
+// (`pageText`), which the server serves in front of this file.
 "use strict";
 (() => {
+  const { t, translatePage, networkName } = pageText;
   const script = document.currentScript;
   const root = new URL(script.src).href.replace(/\/pay\/pay\.js(\?.*)?$/, "");
   const api = `${root}/api/v0`;
   const $ = (id) => document.getElementById(id);
   const NATIVE = "0x0000000000000000000000000000000000000000";
-  const FINAL = { failed: "Payment failed", expired: "Payment expired", cancelled: "Payment cancelled" };
+  const FINAL = { failed: "failed", expired: "expired", cancelled: "cancelled" };
+  const CHOOSING = ["initiated", "source_attached", "quoted", "signing"];
 
   let flowPath = null;
   let session = null; // the live session token, in memory only
@@ -40,7 +43,7 @@
     });
     const json = await answer.json().catch(() => ({}));
     if (!answer.ok) {
-      const error = new Error(json.error || `The server answered ${answer.status}.`);
+      const error = new Error(json.error || t("serverAnswered", { status: answer.status }));
       error.code = json.code;
       throw error;
     }
@@ -64,16 +67,16 @@
   function showState() {
     const state = flow.executionState;
     if (flow.settlementState === "completed") {
-      say("Payment complete. Thank you!");
+      say(t("complete"));
       finish();
     } else if (FINAL[state]) {
       const reason = flow.failure ? ` ${flow.failure.message}` : "";
-      say(`${FINAL[state]}.${reason}`);
+      say(`${t(FINAL[state])}${reason}`);
       finish();
     } else if (state === "source_detected") {
-      say("Payment detected; waiting for the network to confirm it…");
+      say(t("detected"));
     } else if (state === "broadcasted") {
-      say("Payment sent; waiting for it to arrive…");
+      say(t("sent"));
     }
   }
 
@@ -103,16 +106,38 @@
 
   function countdown() {
     const left = Math.max(0, Math.floor((Date.parse(flow.expiresAt) - Date.now()) / 1000));
-    const text = `${Math.floor(left / 60)} min ${String(left % 60).padStart(2, "0")} s`;
-    $("countdown").textContent = text;
+    $("countdown").textContent = t("countdown", { minutes: Math.floor(left / 60), seconds: String(left % 60).padStart(2, "0") });
     $("countdown").dateTime = `PT${left}S`;
-    if (left === 0 && ["initiated", "source_attached", "quoted", "signing"].includes(flow.executionState)) {
+    if (left === 0 && CHOOSING.includes(flow.executionState)) {
       flow.executionState = "expired";
       showState();
     }
   }
 
   // --- ways to pay ------------------------------------------------------------------------
+
+  // Everything shown comes from the flow itself, so a reloaded page shows the same address.
+  function showDeposit() {
+    const amount = flow.quote.toAmount;
+    const address = flow.depositAddress;
+    const token = flow.quote.fromTokenInfo || flow.quote.toTokenInfo;
+    const chainId = flow.fromChainId || flow.toChainId;
+    const chainName = flow.fromChainName || flow.toChainName;
+    const tokenAddress = flow.fromToken || flow.toToken;
+    $("deposit-amount").textContent = `${units(amount, token.decimals)} ${token.symbol}`;
+    $("deposit-network").textContent = t("depositNetwork", { token: token.symbol, network: networkName(chainName, chainId) });
+    $("deposit-address").textContent = address;
+    // BIP-21 for Bitcoin (amount in BTC), EIP-681 for EVM chains (amounts in base units).
+    let uri;
+    if (chainName === "BTC") uri = `bitcoin:${address}?amount=${units(amount, token.decimals)}`;
+    else if (tokenAddress.toLowerCase() === NATIVE) uri = `ethereum:${address}@${chainId}?value=${amount}`;
+    else uri = `ethereum:${tokenAddress}@${chainId}/transfer?address=${address}&uint256=${amount}`;
+    $("deposit-qr").src = `${root}/pay/qr.svg?data=${encodeURIComponent(uri)}`;
+    $("methods").hidden = true;
+    $("deposit").hidden = false;
+    say(t("waiting"));
+    watch();
+  }
 
   async function payToAddress() {
     const options = (await call("GET", "/sourceTokenOptions?sourceType=deposit_address")).sourceTokenOptions;
@@ -121,21 +146,7 @@
     const attached = await call("POST", "/source", { sourceType: "deposit_address", fromChainId: chain.chainId, fromChainName: chain.chainName });
     session = attached.sessionToken;
     flow = await call("POST", "/quote", { fromChainId: chain.chainId, fromTokenAddress: token.address });
-    const amount = flow.quote.toAmount;
-    const address = flow.depositAddress;
-    $("deposit-amount").textContent = `${units(amount, token.decimals)} ${token.symbol}`;
-    $("deposit-chain").textContent = `${chain.chainName} (chain ${chain.chainId})`;
-    $("deposit-address").textContent = address;
-    // BIP-21 for Bitcoin (amount in BTC), EIP-681 for EVM chains (amounts in base units).
-    let uri;
-    if (chain.chainName === "BTC") uri = `bitcoin:${address}?amount=${units(amount, token.decimals)}`;
-    else if (token.address.toLowerCase() === NATIVE) uri = `ethereum:${address}@${chain.chainId}?value=${amount}`;
-    else uri = `ethereum:${token.address}@${chain.chainId}/transfer?address=${address}&uint256=${amount}`;
-    $("deposit-qr").src = `${root}/pay/qr.svg?data=${encodeURIComponent(uri)}`;
-    $("methods").hidden = true;
-    $("deposit").hidden = false;
-    say("Waiting for your payment…");
-    watch();
+    showDeposit();
   }
 
   async function payWithWallet() {
@@ -148,7 +159,7 @@
     const attached = await call("POST", "/source", { sourceType: "wallet", fromAddress: from, fromChainId: target.chainId, fromChainName: target.chainName });
     session = attached.sessionToken;
     const choice = { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress };
-    say("Preparing the transaction…");
+    say(t("preparing"));
     let prepared;
     for (let attempt = 0; ; attempt++) {
       flow = await call("POST", "/quote", choice);
@@ -166,12 +177,11 @@
       return provider.request({ method: "eth_sendTransaction", params: [request] });
     };
     if (payload.evmApproval) {
-      say("Approve the token in your wallet first…"); // a payload that needs an allowance
+      say(t("approve")); // a payload that needs an allowance
       await send(payload.evmApproval);
     }
-    const tx = payload.evmTransaction;
-    say("Confirm the payment in your wallet…");
-    const hash = await send(tx);
+    say(t("confirm"));
+    const hash = await send(payload.evmTransaction);
     flow = await call("POST", "/broadcast", { txHash: hash });
     $("methods").hidden = true;
     showState();
@@ -186,7 +196,7 @@
     const url = flow.exchangeSource && flow.exchangeSource.metadata && flow.exchangeSource.metadata.url;
     window.open(url, "_blank", "noopener");
     $("methods").hidden = true;
-    say("Finish your purchase on Coinbase; this page updates when the funds arrive.");
+    say(t("finishExchange"));
     try {
       flow = await call("POST", "/broadcast", {}); // tells Sluice the payer went to buy
     } catch (e) {
@@ -196,10 +206,8 @@
   }
 
   function explain(e) {
-    if (e && (e.code === 4001 || e.code === "ACTION_REJECTED")) {
-      return "The wallet request was rejected. You can try again.";
-    }
-    return `Something went wrong: ${(e && e.message) || e}. You can try again.`;
+    if (e && (e.code === 4001 || e.code === "ACTION_REJECTED")) return t("rejected");
+    return t("error", { message: (e && e.message) || e });
   }
 
   function bind(id, action) {
@@ -230,16 +238,30 @@
     if (wallets.length) $("method-wallet").hidden = false;
   }
 
+  async function showMethods() {
+    $("methods").hidden = false;
+    discoverWallets();
+    const [options, exchanges] = await Promise.all([
+      call("GET", "/sourceTokenOptions?sourceType=deposit_address").catch(() => ({ sourceTokenOptions: [] })),
+      call("GET", "/exchanges").catch(() => ({ exchanges: [] })),
+    ]);
+    $("method-address").hidden = !options.sourceTokenOptions.length;
+    $("method-exchange").hidden = !exchanges.exchanges.some((x) => x.key === "coinbase");
+    const none = [...document.querySelectorAll(".methods li")].every((li) => li.hidden);
+    $("no-methods").hidden = !none;
+  }
+
   async function start() {
+    translatePage();
     flowPath = readLink();
     if (!flowPath) {
-      $("loading").textContent = "This payment link is not valid.";
+      $("loading").textContent = t("linkInvalid");
       return;
     }
     try {
       flow = await call("GET", "");
     } catch (e) {
-      $("loading").textContent = e.code === "flow_not_found" ? "Payment not found." : explain(e);
+      $("loading").textContent = e.code === "flow_not_found" ? t("notFound") : explain(e);
       return;
     }
     $("loading").hidden = true;
@@ -248,18 +270,10 @@
     $("summary").hidden = false;
     countdown();
     setInterval(countdown, 1000);
-    if (["initiated", "source_attached", "quoted", "signing"].includes(flow.executionState)) {
-      $("methods").hidden = false;
-      discoverWallets();
-      const [options, exchanges] = await Promise.all([
-        call("GET", "/sourceTokenOptions?sourceType=deposit_address").catch(() => ({ sourceTokenOptions: [] })),
-        call("GET", "/exchanges").catch(() => ({ exchanges: [] })),
-      ]);
-      $("method-address").hidden = !options.sourceTokenOptions.length;
-      $("method-exchange").hidden = !exchanges.exchanges.some((x) => x.key === "coinbase");
-      const none = [...document.querySelectorAll(".methods li")].every((li) => li.hidden);
-      $("no-methods").hidden = !none;
-    }
+    // A payer who reloads after asking for an address sees it again, not the choice.
+    const waitingForDeposit = flow.sourceType === "deposit_address" && flow.depositAddress && flow.quote;
+    if (CHOOSING.includes(flow.executionState) && waitingForDeposit) showDeposit();
+    else if (CHOOSING.includes(flow.executionState)) await showMethods();
     showState();
     if (flow.executionState === "broadcasted" || flow.executionState === "source_detected") watch();
   }
@@ -270,9 +284,9 @@
   $("copy-address").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText($("deposit-address").textContent);
-      say("Address copied.");
+      say(t("copied"));
     } catch (_) {
-      say("Copy the address by selecting it.");
+      say(t("copyByHand"));
     }
   });
   start();

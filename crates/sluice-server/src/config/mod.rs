@@ -214,6 +214,10 @@ impl Config {
             if chain.confirmations == 0 {
                 return Err(format!("{at}.confirmations: must be at least 1"));
             }
+            if let Some(name) = &chain.display_name {
+                sluice_domain::display_name::check(name)
+                    .map_err(|e| format!("{at}.display_name: {e}"))?;
+            }
             for (j, token) in chain.tokens.iter().enumerate() {
                 parse_evm(&token.address)
                     .map_err(|why| format!("{at}.tokens[{j}].address: {why}"))?;
@@ -456,6 +460,10 @@ mod tests {
         bad(
             "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"ftp://x\"",
             "chains[0].rpc_url",
+        );
+        bad(
+            "[[chains]]\nchain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://x\"\ndisplay_name = \" \"",
+            "chains[0].display_name: must not be empty",
         );
         bad("[prices]\n\"ETH\" = \"1\"", "prices");
         bad("[prices]\n\"ETH/USD\" = \"-1\"", "prices");

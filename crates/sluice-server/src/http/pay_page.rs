@@ -7,6 +7,13 @@
 //! script or style), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` and no
 //! framing (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) unless the configuration lists
 //! the origins that may frame it (`[payment_page] frame_ancestors`).
+//!
+//! What the page shows that no payer route answers (the merchant's display name, the names of
+//! the configured networks) is written into the page itself as `data-` attributes of `<main>`,
+//! not added to the spec'd SDK answers, and read by `pay.js` (no inline script is needed).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::extract::State;
@@ -20,7 +27,12 @@ use crate::http::query::SingleQuery;
 
 const INDEX: &str = include_str!("../../assets/pay/index.html");
 const SCRIPT: &str = include_str!("../../assets/pay/pay.js");
+const TEXT: &str = include_str!("../../assets/pay/text.js");
+/// Every text of the page, per language: the one table, kept as JSON so it can be checked.
+const STRINGS: &str = include_str!("../../assets/pay/strings.json");
 const STYLE: &str = include_str!("../../assets/pay/pay.css");
+/// Served so that browsers asking for an icon get one, not a 404 in the console.
+const ICON: &str = include_str!("../../assets/pay/favicon.svg");
 /// The longest payment URI the QR endpoint encodes (an EIP-681 ERC-20 request is ~200).
 const QR_MAX: usize = 512;
 
@@ -33,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/pay/pay.js", get(script))
         .route("/pay/pay.css", get(style))
         .route("/pay/qr.svg", get(qr))
+        .route("/pay/favicon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
 }
 
 fn secured(
@@ -65,12 +79,19 @@ fn secured(
     response
 }
 
+/// `/pay/pay.js` as served: the texts (with their table written in) and the checkout in one
+/// closure, so a merchant's page embedding it loads one script and gains no global name.
+static SERVED_SCRIPT: LazyLock<String> = LazyLock::new(|| {
+    let text = TEXT.replace("/* strings.json */ {}", STRINGS.trim());
+    format!("\"use strict\";\n(() => {{\n{text}\n{SCRIPT}\n}})();\n")
+});
+
 async fn script(State(app): State<AppState>) -> Response {
     secured(
         &app,
         StatusCode::OK,
         "text/javascript; charset=utf-8",
-        SCRIPT.to_owned(),
+        SERVED_SCRIPT.clone(),
     )
 }
 
@@ -83,6 +104,53 @@ async fn style(State(app): State<AppState>) -> Response {
     )
 }
 
+async fn icon(State(app): State<AppState>) -> Response {
+    secured(&app, StatusCode::OK, "image/svg+xml", ICON.to_owned())
+}
+
+/// Relative asset paths resolve against `/pay`, so the page works under a path prefix.
+fn with_asset_paths(html: &str) -> String {
+    html.replace("href=\"pay.css\"", "href=\"pay/pay.css\"")
+        .replace("href=\"favicon.svg\"", "href=\"pay/favicon.svg\"")
+        .replace("src=\"pay.js\"", "src=\"pay/pay.js\"")
+}
+
+/// Text made safe inside a double-quoted HTML attribute.
+fn attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page's `<main>` with what `pay.js` shows beside the flow: the merchant's display name
+/// (absent: a neutral heading) and each configured chain ID's network name.
+fn with_page_data(app: &AppState, html: &str, merchant: Option<&str>) -> String {
+    let networks: BTreeMap<&str, String> = app
+        .config
+        .chains
+        .iter()
+        .map(|c| (c.chain_id.as_str(), c.display_name()))
+        .collect();
+    let networks = serde_json::to_string(&networks).unwrap_or_else(|_| "{}".into());
+    let mut data = format!(" data-networks=\"{}\"", attribute(&networks));
+    if let Some(name) = merchant {
+        data.push_str(&format!(" data-merchant=\"{}\"", attribute(name)));
+    }
+    html.replace(
+        "<main id=\"checkout\" aria-labelledby=\"title\">",
+        &format!("<main id=\"checkout\" aria-labelledby=\"title\"{data}>"),
+    )
+}
+
 fn not_found(app: &AppState, message: &str) -> Response {
     let body = INDEX
         .replace("<title>Pay</title>", "<title>Payment not found</title>")
@@ -90,8 +158,8 @@ fn not_found(app: &AppState, message: &str) -> Response {
             "<p id=\"loading\">Loading the payment…</p>",
             &format!("<p id=\"loading\">{message}</p>"),
         )
-        .replace("<script src=\"pay.js\" defer></script>\n", "")
-        .replace("href=\"pay.css\"", "href=\"pay/pay.css\"");
+        .replace("<script src=\"pay.js\" defer></script>\n", "");
+    let body = with_asset_paths(&body);
     secured(app, StatusCode::NOT_FOUND, "text/html; charset=utf-8", body)
 }
 
@@ -104,16 +172,24 @@ async fn page(State(app): State<AppState>, uri: Uri) -> Response {
             "Payment not found: this payment link is not valid. Ask the merchant for a new one.",
         );
     };
-    match app.store.flow(env, id).await {
-        Ok(Some(_)) => {}
+    let environment = match app.store.flow(env, id).await {
+        Ok(Some(_)) => app
+            .environments
+            .get(app.store.as_ref(), env, app.clock.now())
+            .await
+            .map(|found| found.and_then(|e| e.display_name.clone())),
         Ok(None) => {
             return not_found(
                 &app,
                 "Payment not found. Check the link, or ask the merchant for a new one.",
             );
         }
+        Err(e) => Err(e),
+    };
+    let merchant = match environment {
+        Ok(name) => name,
         Err(e) => {
-            tracing::error!(error = %e, "payment page: the flow could not be read");
+            tracing::error!(error = %e, "payment page: the flow or its environment could not be read");
             return secured(
                 &app,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -121,11 +197,8 @@ async fn page(State(app): State<AppState>, uri: Uri) -> Response {
                 "Try again in a moment.".into(),
             );
         }
-    }
-    // Relative asset paths resolve against /pay, so the page works under a path prefix.
-    let body = INDEX
-        .replace("href=\"pay.css\"", "href=\"pay/pay.css\"")
-        .replace("src=\"pay.js\"", "src=\"pay/pay.js\"");
+    };
+    let body = with_page_data(&app, &with_asset_paths(INDEX), merchant.as_deref());
     secured(&app, StatusCode::OK, "text/html; charset=utf-8", body)
 }
 
@@ -160,4 +233,51 @@ async fn qr(State(app): State<AppState>, uri: Uri) -> Response {
         .quiet_zone(true)
         .build();
     secured(&app, StatusCode::OK, "image/svg+xml", svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn placeholders(text: &str) -> BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_every_text_with_the_same_placeholders() {
+        let table: BTreeMap<String, BTreeMap<String, String>> =
+            serde_json::from_str(STRINGS).expect("strings.json is a table of tables");
+        let english = &table["en"];
+        assert!(table.len() >= 2, "English and at least one more language");
+        for (lang, texts) in &table {
+            let keys: BTreeSet<_> = texts.keys().collect();
+            assert_eq!(
+                keys,
+                english.keys().collect(),
+                "{lang}: the same keys as en"
+            );
+            for (key, text) in texts {
+                assert_eq!(
+                    placeholders(text),
+                    placeholders(&english[key]),
+                    "{lang}.{key}"
+                );
+            }
+        }
+        assert!(SERVED_SCRIPT.contains("\"Zahlung an {merchant}\""));
+        assert!(!SERVED_SCRIPT.contains("/* strings.json */"));
+    }
+
+    #[test]
+    fn page_data_is_escaped_into_attributes() {
+        assert_eq!(
+            attribute(r#"Tom & Jerry's "<b>""#),
+            "Tom &amp; Jerry&#39;s &quot;&lt;b&gt;&quot;"
+        );
+    }
 }
