@@ -1,6 +1,6 @@
 //! What the command-line modules share: their result type, and how a new environment and its
 //! first API token are made (by `sluice env create`, by the first `sluice serve`, by tests).
-//! Kept apart so that `cli`, `startup` and `deposit_cli` import it instead of each other.
+//! Kept apart so that `cli` and `startup` import it instead of each other.
 
 use sluice_domain::token::{api_token_prefix, mint_api_token};
 use sluice_domain::{EnvironmentId, Timestamp};

@@ -240,7 +240,10 @@ async fn run(
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     if let Some(metrics) = metrics_listener {
-        let (router, http) = (crate::http::metrics::router(app.clone()), app.config.http.clone());
+        let (router, http) = (
+            crate::http::metrics::router(app.clone()),
+            app.config.http.clone(),
+        );
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             if let Err(e) = crate::connections::serve(metrics, router, &http, shutdown).await {

@@ -44,6 +44,8 @@ pub struct AppParts {
     /// `/metrics` is served on its own listener (`serve --metrics-listen`), so the main one
     /// answers it `404`.
     pub metrics_elsewhere: bool,
+    /// When each API token was last used (written at most once a minute per token).
+    pub token_uses: Arc<crate::token_use::TokenUses>,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             public_url: None,
             hosts: Arc::new(crate::host_lookup::SystemLookup),
             metrics_elsewhere: false,
+            token_uses: Arc::default(),
         }))
     }
 

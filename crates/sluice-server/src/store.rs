@@ -11,15 +11,23 @@ use sluice_store_sqlite::SqliteStore;
 pub enum ConnectError {
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedScheme(String),
-    #[error("could not open the database: {0}")]
-    Store(#[from] StoreError),
+    #[error("could not open the database {url}: {source}")]
+    Store {
+        /// The database URL, password redacted.
+        url: String,
+        source: StoreError,
+    },
 }
 
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, ConnectError> {
+    let named = |source| ConnectError::Store {
+        url: redact(url),
+        source,
+    };
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+        Ok(Arc::new(SqliteStore::connect(url).await.map_err(named)?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(PostgresStore::connect(url).await.map_err(named)?))
     } else {
         Err(ConnectError::UnsupportedScheme(redact(url)))
     }

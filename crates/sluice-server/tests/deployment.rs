@@ -8,7 +8,9 @@ use common::binary::{BIN, LoggedServer};
 use common::*;
 
 fn repo_file(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
 }
 
 #[test]
@@ -22,7 +24,10 @@ fn the_shipped_systemd_unit_verifies() {
     };
     assert!(probe.status.success());
     let unit = std::fs::read_to_string(repo_file("deploy/sluice.service")).unwrap();
-    assert!(unit.contains("ExecStart=/usr/local/bin/sluice serve"), "{unit}");
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/sluice serve"),
+        "{unit}"
+    );
     let dir = std::env::temp_dir().join(format!("sluice-unit-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("sluice.service");
@@ -66,13 +71,8 @@ async fn metrics_listen_serves_metrics_only_on_the_private_listener() {
     };
     let config = std::env::temp_dir().join(format!("sluice-metrics-{}.toml", uuid::Uuid::new_v4()));
     std::fs::write(&config, "").unwrap();
-    let server = LoggedServer::start_with(
-        &db.url,
-        &config,
-        &[],
-        &["--metrics-listen", "127.0.0.1:0"],
-    )
-    .await;
+    let server =
+        LoggedServer::start_with(&db.url, &config, &[], &["--metrics-listen", "127.0.0.1:0"]).await;
     let metrics_url = server
         .start_messages()
         .iter()
@@ -84,9 +84,17 @@ async fn metrics_listen_serves_metrics_only_on_the_private_listener() {
     sluice_chain::ensure_tls();
     let http = reqwest::Client::new();
     // A request first, so that the HTTP metrics have values.
-    let health = http.get(format!("{}/healthz", server.base)).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let public = http.get(format!("{}/metrics", server.base)).send().await.unwrap();
+    let public = http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(public.status(), 404, "not on the main listener");
     let private = http.get(&metrics_url).send().await.unwrap();
     assert_eq!(private.status(), 200);
@@ -95,13 +103,20 @@ async fn metrics_listen_serves_metrics_only_on_the_private_listener() {
         text.contains("# HELP sluice_http_requests_total HTTP requests answered"),
         "{text}"
     );
-    assert!(text.contains("# TYPE sluice_http_requests_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE sluice_http_requests_total counter"),
+        "{text}"
+    );
     let other = http
         .get(metrics_url.replace("/metrics", "/healthz"))
         .send()
         .await
         .unwrap();
-    assert_eq!(other.status(), 404, "the metrics listener serves nothing else");
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
     server.stop().await;
     let _ = std::fs::remove_file(&config);
 }

@@ -289,7 +289,13 @@ async fn a_restored_database_is_told_where_deposit_indexes_continue(backend: Bac
         let (url, env) = (app.db.url.clone(), env.clone());
         async move {
             let args = [
-                "env", "raise-deposit-index", "--env", &env, "--chain-family", family, "--next",
+                "env",
+                "raise-deposit-index",
+                "--env",
+                &env,
+                "--chain-family",
+                family,
+                "--next",
                 next,
             ];
             sluice(&url, &args).await

@@ -1,8 +1,8 @@
 //! Deposit keys and the deposit addresses allocated from them, on PostgreSQL (see
 //! `sluice_store::DepositKeyRecord`).
 
-use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
 use sluice_domain::deposit_key::ChainFamily;
+use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
 use sluice_domain::{ChainName, EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::*;
 use sqlx::Row;

@@ -5,6 +5,7 @@
 //! default.
 #![forbid(unsafe_code)]
 
+mod api_tokens;
 mod batch;
 mod deposit_keys;
 mod deposit_store;
@@ -69,6 +70,33 @@ impl PostgresStore {
     }
 }
 
+/// How long a first connection may take before the server is reported unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One connection, once, before the pool: the pool retries a refused or silent server until
+/// its acquire timeout and then reports only that it timed out, where an operator needs the
+/// host and the reason within seconds.
+async fn probe(options: &PgConnectOptions) -> StoreResult<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let at = format!("{}:{}", options.get_host(), options.get_port());
+    let unreachable = |why: String| {
+        StoreError::Database(Box::new(std::io::Error::other(format!(
+            "PostgreSQL at {at}: {why}"
+        ))))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+    }
+}
+
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and applies pending migrations (sqlx takes an
     /// advisory lock, so instances starting together migrate once).
@@ -76,6 +104,7 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url)
             .map_err(db)?
             .options([("synchronous_commit", "on")]);
+        probe(&options).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

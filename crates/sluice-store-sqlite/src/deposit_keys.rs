@@ -2,8 +2,8 @@
 //! `sluice_store::DepositKeyRecord`).
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
 use sluice_domain::deposit_key::ChainFamily;
+use sluice_domain::transitions::{DepositNeed, Rejection, deposit_need, with_deposit_address};
 use sluice_domain::{ChainName, EnvironmentId, Flow, Timestamp};
 use sluice_store::*;
 use sqlx::Row;

@@ -100,6 +100,18 @@ impl EnvironmentStore for SqliteStore {
         }))
     }
 
+    async fn environments(&self) -> StoreResult<Vec<Environment>> {
+        api_tokens::environments(self).await
+    }
+
+    async fn api_tokens(&self, env: EnvironmentId) -> StoreResult<Vec<ApiTokenSummary>> {
+        api_tokens::list(self, env).await
+    }
+
+    async fn touch_api_token(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<()> {
+        api_tokens::touch(self, hash, now).await
+    }
+
     async fn revoke_api_tokens(&self, prefix: &str, now: Timestamp) -> StoreResult<u64> {
         let mut tx = self.write().await?;
         let done = sqlx::query(

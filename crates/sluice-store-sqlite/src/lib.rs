@@ -4,6 +4,7 @@
 //! Every answered write is durable on power loss: WAL with `synchronous=FULL`.
 #![forbid(unsafe_code)]
 
+mod api_tokens;
 mod batch;
 mod deposit_keys;
 mod deposit_store;

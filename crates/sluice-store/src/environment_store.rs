@@ -24,6 +24,9 @@ pub trait EnvironmentStore: Send + Sync + 'static {
 
     async fn environment(&self, id: EnvironmentId) -> StoreResult<Option<Environment>>;
 
+    /// Every environment, oldest first (for `sluice env list`).
+    async fn environments(&self) -> StoreResult<Vec<Environment>>;
+
     /// Replaces the environment's origins and enabled chains.
     async fn update_environment(&self, env: &Environment) -> StoreResult<()>;
 
@@ -41,6 +44,12 @@ pub trait EnvironmentStore: Send + Sync + 'static {
     async fn create_api_token(&self, token: &ApiTokenRecord) -> StoreResult<()>;
 
     async fn api_token(&self, hash: &TokenHash) -> StoreResult<Option<ApiTokenRecord>>;
+
+    /// The environment's tokens, live and revoked, oldest first.
+    async fn api_tokens(&self, env: EnvironmentId) -> StoreResult<Vec<ApiTokenSummary>>;
+
+    /// Records that the token authenticated a request at `now`.
+    async fn touch_api_token(&self, hash: &TokenHash, now: Timestamp) -> StoreResult<()>;
 
     /// Revokes every live token with this prefix; returns how many.
     async fn revoke_api_tokens(&self, prefix: &str, now: Timestamp) -> StoreResult<u64>;

@@ -38,6 +38,17 @@ impl ApiTokenRecord {
     }
 }
 
+/// An API token as `sluice token list` shows it: never its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiTokenSummary {
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    /// When it last authenticated a request, to within a minute; `None`: never.
+    pub last_used_at: Option<Timestamp>,
+}
+
 /// S4's filters and page position. `cursor` is the last row of the previous page.
 #[derive(Debug, Clone, Default)]
 pub struct FlowQuery {

@@ -36,6 +36,8 @@ pub async fn authorize(
             "This API token lacks the `{scope}` scope."
         )));
     }
+    app.token_uses
+        .note(&app.store, record.hash, app.clock.now());
     Ok(record)
 }
 
