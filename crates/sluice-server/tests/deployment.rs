@@ -120,3 +120,33 @@ async fn metrics_listen_serves_metrics_only_on_the_private_listener() {
     server.stop().await;
     let _ = std::fs::remove_file(&config);
 }
+
+/// What a first run in the checkout creates, secrets among them, never shows up in `git
+/// status`.
+#[test]
+fn a_first_runs_files_are_ignored_by_git() {
+    let root = repo_file("");
+    let inside = std::process::Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .current_dir(&root)
+        .output();
+    if !inside.is_ok_and(|o| o.status.success()) {
+        eprintln!("*** not a git checkout: .gitignore was NOT checked ***");
+        return;
+    }
+    for name in [
+        "sluice.db",
+        "sluice.db-wal",
+        "sluice.db.lock",
+        "sluice.db.webhook-key",
+        "env.json",
+        "sluice.toml",
+    ] {
+        let ignored = std::process::Command::new("git")
+            .args(["check-ignore", "-q", "--no-index", name])
+            .current_dir(&root)
+            .status()
+            .unwrap();
+        assert!(ignored.success(), "{name} is not ignored by git");
+    }
+}
