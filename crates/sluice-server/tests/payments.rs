@@ -486,6 +486,28 @@ async fn quote_prepare_and_broadcast_rules(backend: Backend) {
     w.quote(&flow, &session, json!({"fromChainId": "1"}))
         .await
         .assert_error(422, "no_route");
+    // 25 USD in USDC without `pegStablecoins` and without a USDC/USD price: still `no_route`,
+    // and the reason says what would let it quote (a new user's first surprise).
+    let reason = |reply: &Reply| {
+        reply.assert_error(422, "no_route")["payload"]["quoteFailures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let unpegged = w
+        .flow(&w.token, "USDC", 6, json!({"pegStablecoins": false}))
+        .await;
+    let unpegged_session = w.attach(&unpegged).await;
+    let why = reason(&w.quote(&unpegged, &unpegged_session, json!({})).await);
+    assert!(
+        why.contains("\"pegStablecoins\": true") && why.contains("\"USDC/USD\" in [prices]"),
+        "{why}"
+    );
+    // No hint where pegging cannot help: ETH is no stablecoin of EUR.
+    let euro = w.flow(NATIVE, "ETH", 18, json!({"currency": "EUR"})).await;
+    let euro_session = w.attach(&euro).await;
+    let why = reason(&w.quote(&euro, &euro_session, json!({})).await);
+    assert_eq!(why, "no price of ETH in EUR is configured");
     // Versions only grow; an empty body quotes the only settlement on the source's chain.
     assert_eq!(
         w.quote(&flow, &session, json!({})).await.body["quoteVersion"],

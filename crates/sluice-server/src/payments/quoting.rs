@@ -102,6 +102,14 @@ async fn amount_due(
         })?;
     match price {
         Some(price) => convert_at_price(amount, &price, decimals).ok_or_else(too_large),
+        // A USD flow settled in USDC without `pegStablecoins` is the usual surprise: say
+        // what would let it quote.
+        None if is_stablecoin_of(symbol, &flow.currency) => Err(no_route(format!(
+            "no price of {symbol} in {currency} is configured; {symbol} is a stablecoin of \
+             {currency}: \"pegStablecoins\": true on the flow counts 1 {symbol} as 1 {currency}, \
+             or configure a price (\"{symbol}/{currency}\" in [prices], or a price feed)",
+            currency = flow.currency
+        ))),
         None => Err(no_route(format!(
             "no price of {symbol} in {} is configured",
             flow.currency
