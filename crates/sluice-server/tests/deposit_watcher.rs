@@ -15,6 +15,7 @@ both_backends!(
     a_reorg_before_the_threshold_is_never_counted,
     a_reorg_the_scan_had_passed_is_scanned_again,
     another_instance_takes_over_without_gap_or_double_count,
+    a_clean_shutdown_hands_the_lease_over_at_once,
 );
 
 /// How many open flows the large run has (the benchmark sets 10,000).
@@ -170,4 +171,32 @@ async fn another_instance_takes_over_without_gap_or_double_count(backend: Backen
     w.chain.mine(2).await;
     w.step(&other).await;
     assert_eq!(w.deposit_events(&flow.id).await.len(), 2);
+}
+
+/// A server that stops cleanly gives the chain watcher's lease up, so the next instance (or
+/// the next start) scans at once rather than after `lease_secs`.
+async fn a_clean_shutdown_hands_the_lease_over_at_once(backend: Backend) {
+    let Some(w) = DepositWorld::start(backend).await else {
+        return;
+    };
+    let flow = w.quoted_flow(&w.usdc, json!({})).await;
+    w.step_to_idle().await;
+    let other = w.second_instance().await;
+    assert_eq!(
+        other.run_once().await.unwrap(),
+        Step::Idle,
+        "the lease is held"
+    );
+    w.watcher.release().await;
+    let sent = w.send_usdc(&flow.address, 25_000_000).await;
+    assert!(w.step(&other).await > 0, "taken over with no clock advance");
+    w.chain.mine(1).await;
+    w.step(&other).await;
+    let view = w.view(&flow.id).await;
+    assert_eq!(view["deposits"][0]["txHash"], json!(sent), "{view}");
+    assert_eq!(
+        w.watcher.run_once().await.unwrap(),
+        Step::Idle,
+        "the released instance does not take it back while it is held"
+    );
 }

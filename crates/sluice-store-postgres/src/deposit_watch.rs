@@ -71,6 +71,17 @@ pub(crate) async fn acquire_lease(
     Ok(taken == 1)
 }
 
+pub(crate) async fn release_lease(store: &PostgresStore, name: &str, holder: &str) -> StoreResult<()> {
+    let mut tx = store.write().await?;
+    sqlx::query("DELETE FROM worker_leases WHERE name = $1 AND holder = $2")
+        .bind(name)
+        .bind(holder)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)
+}
+
 pub(crate) async fn scan_cursor(
     store: &PostgresStore,
     chain_id: &str,

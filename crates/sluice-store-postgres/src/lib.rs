@@ -191,4 +191,8 @@ impl Store for PostgresStore {
     ) -> StoreResult<bool> {
         deposit_watch::acquire_lease(self, name, holder, now, until).await
     }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        deposit_watch::release_lease(self, name, holder).await
+    }
 }

@@ -170,6 +170,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         deposit_watch::acquire_lease(self, name, holder, now, until).await
     }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        deposit_watch::release_lease(self, name, holder).await
+    }
 }
 
 /// Creates a missing database file with mode 0600 (it holds deposit keys and memos), before

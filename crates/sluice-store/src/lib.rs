@@ -76,4 +76,8 @@ pub trait Store: EnvironmentStore + FlowStore + WebhookStore + DepositStore {
         now: Timestamp,
         until: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Gives the named lease up if `holder` holds it, so that another instance can take it
+    /// at once rather than after it expires (a server shutting down cleanly).
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
 }

@@ -19,10 +19,16 @@ pub trait Worker: Send + Sync {
     const NAME: &'static str;
 
     fn run_once(&self) -> impl std::future::Future<Output = Result<Step, StoreError>> + Send;
+
+    /// Called once when the loop stops (after its last step has finished): give up what
+    /// other instances are waiting for, such as a lease.
+    fn stop(&self) -> impl std::future::Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// Steps `worker` until cancelled: again at once after work, after `interval` when idle or
-/// after an error (which is logged and retried, never fatal).
+/// after an error (which is logged and retried, never fatal); then stops it.
 pub async fn run<W: Worker>(worker: W, interval: Duration, shutdown: CancellationToken) {
     loop {
         let pause = match worker.run_once().await {
@@ -34,10 +40,11 @@ pub async fn run<W: Worker>(worker: W, interval: Duration, shutdown: Cancellatio
             }
         };
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
             () = tokio::time::sleep(pause) => {}
         }
     }
+    worker.stop().await;
 }
 
 /// What one step of a worker did.

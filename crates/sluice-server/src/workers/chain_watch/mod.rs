@@ -68,6 +68,14 @@ impl ChainWatcher {
         }
     }
 
+    /// Gives the lease up (a clean shutdown), so another instance, or the next start, scans
+    /// at once instead of after `lease_secs`. Its state is all in the store already.
+    pub async fn release(&self) {
+        if let Err(e) = self.app.store.release_lease(LEASE, &self.holder).await {
+            tracing::warn!(error = %e, "chain watch: could not give the lease up; it expires by itself");
+        }
+    }
+
     /// A [`Self::step`] as the worker loop sees it.
     pub async fn run_once(&self) -> Result<Step, StoreError> {
         let report = self.step().await?;
@@ -168,5 +176,9 @@ impl super::Worker for ChainWatcher {
 
     async fn run_once(&self) -> Result<Step, StoreError> {
         ChainWatcher::run_once(self).await
+    }
+
+    async fn stop(&self) {
+        self.release().await;
     }
 }
