@@ -71,7 +71,11 @@ pub(crate) async fn acquire_lease(
     Ok(taken == 1)
 }
 
-pub(crate) async fn release_lease(store: &PostgresStore, name: &str, holder: &str) -> StoreResult<()> {
+pub(crate) async fn release_lease(
+    store: &PostgresStore,
+    name: &str,
+    holder: &str,
+) -> StoreResult<()> {
     let mut tx = store.write().await?;
     sqlx::query("DELETE FROM worker_leases WHERE name = $1 AND holder = $2")
         .bind(name)
