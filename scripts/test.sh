@@ -8,7 +8,7 @@
 # postgres://postgres@127.0.0.1:5432/postgres); without a reachable server, or without anvil,
 # those tests pass without running and say so, unless SLUICE_REQUIRE_POSTGRES=1 or
 # SLUICE_REQUIRE_ANVIL=1 (as CI sets them); likewise the browser tests without Chromium
-# (SLUICE_REQUIRE_BROWSER=1).
+# (SLUICE_REQUIRE_BROWSER=1) and the Bitcoin tests without litecoind (SLUICE_REQUIRE_BITCOIN=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,17 @@ if [ ! -x "${SLUICE_CHROMIUM:-/usr/bin/chromium}" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
   else
     echo "No Chromium at /usr/bin/chromium: the browser tests will not run (apt-get install chromium)" >&2
+  fi
+fi
+# The Bitcoin tests: Debian's litecoind, a fork of Bitcoin Core 0.21 run on regtest (the same
+# blocks, scripts, PSBTs and JSON-RPC; only its address prefixes differ).
+if ! command -v "${SLUICE_LITECOIND:-litecoind}" >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing litecoind for the Bitcoin tests (apt-get install litecoind)"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends litecoind >/dev/null
+  else
+    echo "No litecoind: the Bitcoin tests will not run (apt-get install litecoind)" >&2
   fi
 fi
 if [ ! -d tools/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then

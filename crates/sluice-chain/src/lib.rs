@@ -4,6 +4,7 @@
 //! reads blocks, receipts, balances and fee data, and never signs or holds a key.
 #![forbid(unsafe_code)]
 
+pub mod bitcoin;
 pub mod evm;
 pub mod family;
 pub mod settlement;

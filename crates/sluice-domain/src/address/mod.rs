@@ -7,9 +7,11 @@
 mod base32;
 mod base58;
 mod bech;
+mod bitcoin_script;
 mod hex;
 mod ton;
 
+pub use bitcoin_script::bitcoin_output_script;
 use sha3::{Digest, Keccak256};
 
 use crate::chain::ChainName;
