@@ -7,8 +7,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::HashSet;
+
 use serde_json::{Value, json};
-use sluice_chain::bitcoin::{BitcoinAuth, BitcoinRpc, BitcoinRpcError};
+use sluice_chain::bitcoin::{
+    BITCOIN_TOKEN, BitcoinAuth, BitcoinChain, BitcoinNetwork, BitcoinRpc, BitcoinRpcError,
+};
+use sluice_chain::family::Watch;
 use sluice_domain::address::bitcoin_output_script;
 use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
 
@@ -86,6 +91,15 @@ impl Node {
 
     fn cookie(&self) -> PathBuf {
         self.dir.join("regtest/.cookie")
+    }
+
+    fn chain(&self) -> BitcoinChain {
+        BitcoinChain::new(
+            &self.url,
+            BitcoinAuth::CookieFile(self.cookie()),
+            BitcoinNetwork::Regtest,
+            Duration::from_secs(10),
+        )
     }
 
     fn rpc(&self) -> BitcoinRpc {
@@ -209,4 +223,80 @@ async fn a_payment_to_a_derived_deposit_address_is_found_by_script() {
     assert_eq!(paid.len(), 1, "{block:?}");
     assert_eq!(paid[0].0.txid, txid.as_str().unwrap());
     assert_eq!(paid[0].1.value_sat, 12_345_678, "exact, in satoshis");
+}
+
+/// The block scan: deposits to watched addresses (each output, by script, in the deposit
+/// addresses' own spelling), watched payments by txid, and a range the tip no longer reaches
+/// after a reorg.
+#[tokio::test]
+async fn the_scan_finds_deposits_and_payments_and_notices_a_reorg() {
+    let Some(node) = Node::start().await else {
+        return;
+    };
+    let rpc = node.rpc();
+    let chain = node.chain();
+    assert_eq!(chain.network_id().await.unwrap(), "regtest");
+    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
+    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
+    let _: Value = rpc
+        .call("generatetoaddress", json!([101, payer]))
+        .await
+        .unwrap();
+    let key = ExtendedPublicKey::parse(TPUB).unwrap();
+    let deposit = key.deposit_address(ChainFamily::Btc, 0).unwrap();
+    let unwatched = key.deposit_address(ChainFamily::Btc, 1).unwrap();
+    let first = node
+        .wallet("sendtoaddress", json!([on_node(&deposit), "0.1"]))
+        .await;
+    let second = node
+        .wallet("sendtoaddress", json!([on_node(&deposit), "0.25"]))
+        .await;
+    let other = node
+        .wallet("sendtoaddress", json!([on_node(&unwatched), "1"]))
+        .await;
+    let _: Value = rpc
+        .call("generatetoaddress", json!([1, payer]))
+        .await
+        .unwrap();
+
+    let watched = deposit.clone();
+    let is_watched = move |a: &str| a == watched;
+    let payments: HashSet<String> = [other.as_str().unwrap().to_owned()].into();
+    let watch = Watch {
+        tokens: &[],
+        addresses: &is_watched,
+        payments: &payments,
+    };
+    let found = chain.scan(101, 102, &watch).await.unwrap().unwrap();
+    assert_eq!(found.blocks.len(), 2);
+    assert_eq!(found.blocks[1].parent_hash, found.blocks[0].hash);
+    let mut arrivals: Vec<(String, u128)> = found
+        .arrivals
+        .iter()
+        .map(|a| (a.tx_hash.clone(), a.amount))
+        .collect();
+    arrivals.sort();
+    let mut expected = vec![
+        (first.as_str().unwrap().to_owned(), 10_000_000),
+        (second.as_str().unwrap().to_owned(), 25_000_000),
+    ];
+    expected.sort();
+    assert_eq!(arrivals, expected, "each payment once, exact, in satoshis");
+    assert!(found.arrivals.iter().all(|a| a.token == BITCOIN_TOKEN
+        && a.to == deposit
+        && a.block_number == 102
+        && a.log_index.is_some()));
+    assert_eq!(found.payments.len(), 1);
+    assert_eq!(found.payments[0].tx_hash, other.as_str().unwrap());
+
+    // A reorg takes block 102 away: the range is not there; a new block 102 has another hash.
+    let tip = found.blocks[1].hash.clone();
+    let _: Value = rpc.call("invalidateblock", json!([tip])).await.unwrap();
+    assert_eq!(chain.scan(101, 102, &watch).await.unwrap(), None);
+    let _: Value = rpc
+        .call("generatetoaddress", json!([1, on_node(&unwatched)]))
+        .await
+        .unwrap();
+    let again = chain.scan(102, 102, &watch).await.unwrap().unwrap();
+    assert_ne!(again.blocks[0].hash, tip);
 }

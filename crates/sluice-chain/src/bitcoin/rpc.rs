@@ -118,8 +118,9 @@ impl BitcoinRpc {
         // Bitcoin Core answers RPC errors with HTTP 500 and the error in the body.
         let text = answer.text().await?;
         #[derive(Deserialize)]
-        struct Envelope<T> {
-            result: Option<T>,
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            result: Option<&'a RawValue>,
             error: Option<RpcErrorBody>,
         }
         #[derive(Deserialize)]
@@ -127,17 +128,17 @@ impl BitcoinRpc {
             code: i64,
             message: String,
         }
-        let envelope: Envelope<T> = serde_json::from_str(&text)
-            .map_err(|e| BitcoinRpcError::Malformed(format!("{method}: {e}")))?;
+        let malformed = |e: serde_json::Error| BitcoinRpcError::Malformed(format!("{method}: {e}"));
+        let envelope: Envelope = serde_json::from_str(&text).map_err(malformed)?;
         if let Some(e) = envelope.error {
             return Err(BitcoinRpcError::Rpc {
                 code: e.code,
                 message: e.message,
             });
         }
-        envelope
-            .result
-            .ok_or_else(|| BitcoinRpcError::Malformed(format!("{method}: no result")))
+        // Some calls answer `null` (invalidateblock); `T` says whether that is acceptable.
+        let result = envelope.result.map_or("null", RawValue::get);
+        serde_json::from_str(result).map_err(malformed)
     }
 
     fn credentials(&self) -> BitcoinResult<(String, String)> {

@@ -30,6 +30,25 @@ pub fn bitcoin_output_script(address: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// The segwit address (bech32 for v0, bech32m for v1–16) of an output script under `hrp`;
+/// `None` for a script that is not a segwit output.
+pub fn segwit_address(script: &[u8], hrp: &str) -> Option<String> {
+    let [op, len, program @ ..] = script else {
+        return None;
+    };
+    let version = match *op {
+        0x00 => 0,
+        0x51..=0x60 => op - 0x50,
+        _ => return None,
+    };
+    if usize::from(*len) != program.len() {
+        return None;
+    }
+    let hrp = bech32::Hrp::parse(hrp).ok()?;
+    let version = bech32::Fe32::try_from(version).ok()?;
+    bech32::segwit::encode(hrp, version, program).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +86,28 @@ mod tests {
             None
         );
         assert_eq!(bitcoin_output_script("not an address"), None);
+    }
+
+    #[test]
+    fn segwit_scripts_spell_back_under_any_prefix() {
+        for address in [
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",
+        ] {
+            let script = bitcoin_output_script(address).unwrap();
+            assert_eq!(segwit_address(&script, "bc").as_deref(), Some(address));
+        }
+        let script = bitcoin_output_script("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4").unwrap();
+        assert_eq!(
+            segwit_address(&script, "bcrt").as_deref(),
+            Some("bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080")
+        );
+        let p2pkh = bitcoin_output_script("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa").unwrap();
+        assert_eq!(segwit_address(&p2pkh, "bc"), None);
+        assert_eq!(
+            segwit_address(&[0x00, 0x14, 1, 2], "bc"),
+            None,
+            "length mismatch"
+        );
     }
 }

@@ -11,7 +11,7 @@ mod bitcoin_script;
 mod hex;
 mod ton;
 
-pub use bitcoin_script::bitcoin_output_script;
+pub use bitcoin_script::{bitcoin_output_script, segwit_address};
 use sha3::{Digest, Keccak256};
 
 use crate::chain::ChainName;
