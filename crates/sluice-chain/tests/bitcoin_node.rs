@@ -300,3 +300,148 @@ async fn the_scan_finds_deposits_and_payments_and_notices_a_reorg() {
     let again = chain.scan(102, 102, &watch).await.unwrap().unwrap();
     assert_ne!(again.blocks[0].hash, tip);
 }
+
+/// A wallet payment's PSBT, built from the payer's confirmed coins only, signed by the node's
+/// wallet (which holds the payer's key, as the payer's own wallet would), broadcast and mined:
+/// exactly the amount reaches the destination's script, change returns, RBF is signalled. For
+/// a segwit payer and for a legacy one (whose inputs carry their whole previous transaction).
+#[tokio::test]
+async fn a_payment_psbt_is_signed_by_a_real_wallet_and_pays_exactly() {
+    let Some(node) = Node::start().await else {
+        return;
+    };
+    let rpc = node.rpc();
+    let chain = node.chain();
+    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
+    let key = ExtendedPublicKey::parse(TPUB).unwrap();
+    let destination = key.deposit_address(ChainFamily::Btc, 0).unwrap();
+    let destination_script = bitcoin_output_script(&destination).unwrap();
+    for (kind, amount) in [("bech32", 50_000_000u64), ("legacy", 12_345_678)] {
+        let payer = node.wallet("getnewaddress", json!(["", kind])).await;
+        let payer = payer.as_str().unwrap().to_owned();
+        let _: Value = rpc
+            .call("generatetoaddress", json!([101, payer]))
+            .await
+            .unwrap();
+        // Legacy regtest addresses are base58 with Litecoin's version byte; take the script
+        // from the node.
+        let info = node.wallet("getaddressinfo", json!([payer])).await;
+        let payer_script = data_encoding::HEXLOWER
+            .decode(info["scriptPubKey"].as_str().unwrap().as_bytes())
+            .unwrap();
+        let coins = chain.spendable(&payer_script).await.unwrap();
+        assert!(!coins.is_empty(), "{kind}: the matured coinbase outputs");
+        assert_eq!(
+            coins.iter().all(|c| c.previous_tx.is_some()),
+            kind == "legacy"
+        );
+
+        let plan =
+            sluice_chain::bitcoin::psbt::plan(coins, &destination_script, amount, &payer_script, 2)
+                .unwrap();
+        let psbt = data_encoding::BASE64.encode(&sluice_chain::bitcoin::psbt::psbt(&plan));
+        let decoded: Value = rpc.call("decodepsbt", json!([psbt])).await.unwrap();
+        let field = if kind == "legacy" {
+            "non_witness_utxo"
+        } else {
+            "witness_utxo"
+        };
+        assert!(
+            decoded["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i[field].is_object()),
+            "{kind}: every input carries its {field}: {decoded}"
+        );
+        let signed = node.wallet("walletprocesspsbt", json!([psbt])).await;
+        assert_eq!(signed["complete"], true, "{kind}: {signed}");
+        let finished = node.wallet("finalizepsbt", json!([signed["psbt"]])).await;
+        let decoded: Value = rpc
+            .call("decoderawtransaction", json!([finished["hex"]]))
+            .await
+            .unwrap();
+        assert!(
+            decoded["vin"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["sequence"] == 0xffff_fffdu32),
+            "{kind}: RBF signalled: {decoded}"
+        );
+        let txid: String = rpc
+            .call("sendrawtransaction", json!([finished["hex"]]))
+            .await
+            .unwrap();
+        let mined: Vec<String> = rpc
+            .call("generatetoaddress", json!([1, payer]))
+            .await
+            .unwrap();
+        let block = rpc.block(&mined[0]).await.unwrap();
+        let tx = block
+            .transactions
+            .iter()
+            .find(|t| t.txid == txid)
+            .expect("mined");
+        let to_destination: u64 = tx
+            .outputs
+            .iter()
+            .filter(|o| o.script == destination_script)
+            .map(|o| o.value_sat)
+            .sum();
+        assert_eq!(to_destination, amount, "{kind}: exactly the amount");
+        let change: u64 = tx
+            .outputs
+            .iter()
+            .filter(|o| o.script == payer_script)
+            .map(|o| o.value_sat)
+            .sum();
+        let spent: u64 = plan.inputs.iter().map(|c| c.value_sat).sum();
+        assert_eq!(change, spent - amount - plan.fee_sat, "{kind}: change back");
+    }
+}
+
+/// The whole P6 read path: coins found, the node's fee estimate or the fallback, and a payer
+/// whose coins do not cover amount and fee told by how much.
+#[tokio::test]
+async fn a_payment_psbt_from_the_node_or_a_shortfall() {
+    let Some(node) = Node::start().await else {
+        return;
+    };
+    let rpc = node.rpc();
+    let chain = node.chain();
+    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
+    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
+    let payer = payer.as_str().unwrap();
+    let _: Value = rpc
+        .call("generatetoaddress", json!([101, payer]))
+        .await
+        .unwrap();
+    assert_eq!(
+        chain.fee_rate().await.unwrap(),
+        None,
+        "a fresh chain has no estimate"
+    );
+    let key = ExtendedPublicKey::parse(TPUB).unwrap();
+    let to = key.deposit_address(ChainFamily::Btc, 0).unwrap();
+    let (psbt, plan) = chain
+        .payment_psbt(payer, &to, 100_000_000, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    let decoded: Value = rpc.call("decodepsbt", json!([psbt])).await.unwrap();
+    assert_eq!(decoded["tx"]["vout"][0]["value"].to_string(), "1.0");
+    assert!(
+        decoded["inputs"][0]["witness_utxo"].is_object(),
+        "{decoded}"
+    );
+    assert_eq!(plan.fee_sat, (11 + 68 + 2 * 31) * 3, "the fallback rate");
+    let short = chain
+        .payment_psbt(payer, &to, 101 * 100_000_000, 3)
+        .await
+        .unwrap()
+        .unwrap_err();
+    // 101 blocks: the coinbases of blocks 1 and 2 may be spent by the next block (100
+    // confirmations); the 99 younger ones may not, and are not offered.
+    assert_eq!(short.available, 100 * 100_000_000, "two matured coinbases");
+}

@@ -5,11 +5,31 @@
 
 use std::time::Duration;
 
-use sluice_domain::address::segwit_address;
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+use sluice_domain::address::{bitcoin_output_script, segwit_address};
 
 use super::network::BitcoinNetwork;
-use super::rpc::{BitcoinAuth, BitcoinResult, BitcoinRpc, Block};
+use super::psbt::{self, Coin, Plan, Shortfall};
+use super::rpc::{BitcoinAuth, BitcoinResult, BitcoinRpc, BitcoinRpcError, Block, satoshis};
 use crate::family::{Arrival, BlockRef, ScannedRange, Sighting, Watch};
+
+/// Blocks before a coinbase output may be spent.
+const COINBASE_MATURITY: u64 = 100;
+
+/// Whether a serialised transaction is a coinbase (its one input spends nothing).
+fn is_coinbase(tx: &[u8]) -> bool {
+    // Version, then the segwit marker and flag if present, then the input count.
+    let rest = match tx.get(4..) {
+        Some([0x00, 0x01, rest @ ..]) => rest,
+        Some(rest) => rest,
+        None => return false,
+    };
+    matches!(rest, [0x01, prev @ ..] if prev.len() >= 36
+        && prev[..32].iter().all(|&b| b == 0)
+        && prev[32..36] == [0xff; 4])
+}
 
 /// `tokenAddress` of bitcoin itself (spec §10.1).
 pub const BITCOIN_TOKEN: &str = "bitcoin";
@@ -55,6 +75,114 @@ impl BitcoinChain {
             self.read_block(block, watch, &mut found);
         }
         Ok(Some(found))
+    }
+
+    /// The confirmed outputs paying `script`, from the node's UTXO set (`scantxoutset` with a
+    /// `raw()` descriptor: no wallet on the node, no address text sent to it). A legacy
+    /// output carries its whole previous transaction, which a signer needs.
+    pub async fn spendable(&self, script: &[u8]) -> BitcoinResult<Vec<Coin>> {
+        #[derive(Deserialize)]
+        struct Scan<'a> {
+            #[serde(borrow)]
+            unspents: Vec<Unspent<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct Unspent<'a> {
+            txid: String,
+            vout: u32,
+            #[serde(borrow)]
+            amount: &'a RawValue,
+            height: u64,
+        }
+        let descriptor = format!("raw({})", data_encoding::HEXLOWER.encode(script));
+        let text: Box<RawValue> = self
+            .rpc
+            .call("scantxoutset", json!(["start", [descriptor]]))
+            .await?;
+        let scan: Scan = serde_json::from_str(text.get())
+            .map_err(|e| BitcoinRpcError::Malformed(format!("scantxoutset: {e}")))?;
+        let tip = self.rpc.block_count().await?;
+        let mut coins = Vec::with_capacity(scan.unspents.len());
+        for unspent in scan.unspents {
+            let depth = (tip + 1).saturating_sub(unspent.height);
+            // The UTXO set includes coinbase outputs that may not be spent yet (100 blocks).
+            let previous = if depth < COINBASE_MATURITY || !psbt::is_segwit(script) {
+                Some(self.raw_transaction(&unspent.txid, unspent.height).await?)
+            } else {
+                None
+            };
+            if depth < COINBASE_MATURITY && previous.as_deref().is_some_and(is_coinbase) {
+                continue;
+            }
+            let previous_tx = previous.filter(|_| !psbt::is_segwit(script));
+            coins.push(Coin {
+                value_sat: satoshis(unspent.amount.get())?,
+                txid: unspent.txid,
+                vout: unspent.vout,
+                script: script.to_vec(),
+                previous_tx,
+            });
+        }
+        Ok(coins)
+    }
+
+    async fn raw_transaction(&self, txid: &str, height: u64) -> BitcoinResult<Vec<u8>> {
+        let block =
+            self.rpc.block_hash(height).await?.ok_or_else(|| {
+                BitcoinRpcError::Malformed(format!("no block at height {height}"))
+            })?;
+        let hex: String = self
+            .rpc
+            .call("getrawtransaction", json!([txid, false, block]))
+            .await?;
+        data_encoding::HEXLOWER_PERMISSIVE
+            .decode(hex.as_bytes())
+            .map_err(|e| BitcoinRpcError::Malformed(format!("getrawtransaction: {e}")))
+    }
+
+    /// The node's fee rate for confirmation within 6 blocks, in sat/vB; `None` when it has
+    /// no estimate (a young or quiet chain).
+    pub async fn fee_rate(&self) -> BitcoinResult<Option<u64>> {
+        #[derive(Deserialize)]
+        struct Estimate<'a> {
+            #[serde(borrow)]
+            feerate: Option<&'a RawValue>,
+        }
+        let text: Box<RawValue> = self.rpc.call("estimatesmartfee", json!([6])).await?;
+        let estimate: Estimate = serde_json::from_str(text.get())
+            .map_err(|e| BitcoinRpcError::Malformed(format!("estimatesmartfee: {e}")))?;
+        // BTC per 1,000 vB to sat/vB, rounded up.
+        estimate
+            .feerate
+            .map(|rate| satoshis(rate.get()).map(|per_kvb| per_kvb.div_ceil(1000).max(1)))
+            .transpose()
+    }
+
+    /// The PSBT (base64) of a payment of `amount` satoshis from `from` to `to`, change back to
+    /// `from`, at the node's fee rate or `fallback_rate` sat/vB. The outer error is the node's;
+    /// the inner one says the payer's confirmed coins do not cover amount and fee.
+    pub async fn payment_psbt(
+        &self,
+        from: &str,
+        to: &str,
+        amount: u64,
+        fallback_rate: u64,
+    ) -> BitcoinResult<Result<(String, Plan), Shortfall>> {
+        let (Some(from_script), Some(to_script)) =
+            (bitcoin_output_script(from), bitcoin_output_script(to))
+        else {
+            return Err(BitcoinRpcError::Malformed(
+                "not a Bitcoin address".to_owned(),
+            ));
+        };
+        let coins = self.spendable(&from_script).await?;
+        let rate = self.fee_rate().await?.unwrap_or(fallback_rate);
+        Ok(
+            psbt::plan(coins, &to_script, amount, &from_script, rate).map(|plan| {
+                let encoded = data_encoding::BASE64.encode(&psbt::psbt(&plan));
+                (encoded, plan)
+            }),
+        )
     }
 
     fn read_block(&self, block: Block, watch: &Watch<'_>, found: &mut ScannedRange) {

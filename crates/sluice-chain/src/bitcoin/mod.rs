@@ -6,6 +6,7 @@
 
 mod chain;
 mod network;
+pub mod psbt;
 mod rpc;
 
 pub use chain::{BITCOIN_TOKEN, BitcoinChain};
