@@ -10,10 +10,13 @@ use std::time::Duration;
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
+use sluice_chain::ChainFamily as Family;
 use sluice_chain::bitcoin::{
     BITCOIN_TOKEN, BitcoinAuth, BitcoinChain, BitcoinNetwork, BitcoinRpc, BitcoinRpcError,
 };
-use sluice_chain::family::Watch;
+use sluice_chain::family::{DirectPayment, PrepareError, Watch};
+use sluice_chain::settlement::{ExpectedTransfer, Mismatch};
+use sluice_domain::ChainName;
 use sluice_domain::address::bitcoin_output_script;
 use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
 
@@ -66,6 +69,7 @@ impl Node {
                 "-rpcbind=127.0.0.1",
                 "-rpcallowip=127.0.0.1",
                 "-fallbackfee=0.0001",
+                "-txindex=1",
                 "-printtoconsole=0",
             ])
             .arg(format!("-rpcport={port}"))
@@ -98,6 +102,7 @@ impl Node {
             &self.url,
             BitcoinAuth::CookieFile(self.cookie()),
             BitcoinNetwork::Regtest,
+            3,
             Duration::from_secs(10),
         )
     }
@@ -444,4 +449,131 @@ async fn a_payment_psbt_from_the_node_or_a_shortfall() {
     // 101 blocks: the coinbases of blocks 1 and 2 may be spent by the next block (100
     // confirmations); the 99 younger ones may not, and are not offered.
     assert_eq!(short.available, 100 * 100_000_000, "two matured coinbases");
+}
+
+/// The family boundary end to end: P6's PSBT, signed by a real wallet and broadcast; not
+/// found while in the mempool; located and judged once mined (exact, short, elsewhere); gone
+/// again after a reorg.
+#[tokio::test]
+async fn the_family_builds_finds_and_judges_a_wallet_payment() {
+    let Some(node) = Node::start().await else {
+        return;
+    };
+    let rpc = node.rpc();
+    let chain = node.chain();
+    let family: &dyn Family = &chain;
+    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
+    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
+    let payer = payer.as_str().unwrap().to_owned();
+    let _: Value = rpc
+        .call("generatetoaddress", json!([101, payer]))
+        .await
+        .unwrap();
+    assert_eq!(family.native_decimals(), 8);
+    assert_eq!(
+        family.transfer_fee(true).await.unwrap(),
+        141 * 3,
+        "fallback rate"
+    );
+    assert_eq!(
+        family.balance(&payer, None).await.unwrap(),
+        100 * 100_000_000
+    );
+    let key = ExtendedPublicKey::parse(TPUB).unwrap();
+    let merchant = key.deposit_address(ChainFamily::Btc, 0).unwrap();
+    let payment = DirectPayment {
+        from: &payer,
+        to: &merchant,
+        token: None,
+        amount: 30_000_000,
+        token_symbol: "BTC",
+        assert_balance_for_transfer_amount: true,
+        assert_balance_for_gas_cost: true,
+    };
+    let payload = family
+        .signing_payload(&payment, (ChainName::Btc, "1"))
+        .await
+        .unwrap();
+    assert!(payload.evm_transaction.is_none());
+    let signed = node
+        .wallet("walletprocesspsbt", json!([payload.psbt.unwrap()]))
+        .await;
+    let finished = node.wallet("finalizepsbt", json!([signed["psbt"]])).await;
+    let txid: String = rpc
+        .call("sendrawtransaction", json!([finished["hex"]]))
+        .await
+        .unwrap();
+    let expected = ExpectedTransfer {
+        token: None,
+        from: &payer,
+        to: &merchant,
+        min_amount: 30_000_000,
+    };
+    assert_eq!(
+        family.check_payment(&txid, &expected).await.unwrap(),
+        None,
+        "mempool"
+    );
+    let mined: Vec<String> = rpc
+        .call("generatetoaddress", json!([1, payer]))
+        .await
+        .unwrap();
+    let located = family.locate(&txid).await.unwrap().unwrap();
+    assert_eq!(
+        (located.block_number, located.block_hash.as_str()),
+        (102, mined[0].as_str())
+    );
+    let checked = family
+        .check_payment(&txid, &expected)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checked.verdict, Ok(30_000_000));
+    let more = ExpectedTransfer {
+        min_amount: 30_000_001,
+        ..expected.clone()
+    };
+    let short = family.check_payment(&txid, &more).await.unwrap().unwrap();
+    assert_eq!(
+        short.verdict,
+        Err(Mismatch::TooLittle { actual: 30_000_000 })
+    );
+    let elsewhere = key.deposit_address(ChainFamily::Btc, 1).unwrap();
+    let wrong = ExpectedTransfer {
+        to: &elsewhere,
+        ..expected.clone()
+    };
+    let verdict = family
+        .check_payment(&txid, &wrong)
+        .await
+        .unwrap()
+        .unwrap()
+        .verdict;
+    assert!(
+        matches!(verdict, Err(Mismatch::WrongRecipient { .. })),
+        "{verdict:?}"
+    );
+
+    let too_much = DirectPayment {
+        amount: 200 * 100_000_000,
+        ..payment
+    };
+    let refused = family
+        .signing_payload(&too_much, (ChainName::Btc, "1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, PrepareError::Insufficient { .. }),
+        "{refused:?}"
+    );
+
+    let _: Value = rpc
+        .call("invalidateblock", json!([mined[0]]))
+        .await
+        .unwrap();
+    assert_eq!(
+        family.check_payment(&txid, &expected).await.unwrap(),
+        None,
+        "reorged away (back in the mempool)"
+    );
 }

@@ -197,6 +197,9 @@ pub struct SigningPayload {
     pub chain_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evm_transaction: Option<EvmTransaction>,
+    /// Bitcoin: base64 of the unsigned BIP-174 PSBT the payer's wallet signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psbt: Option<String>,
 }
 
 /// An unsigned EVM transaction: numbers are `0x`-hex strings, `nonce` a number.

@@ -37,18 +37,31 @@ pub const BITCOIN_TOKEN: &str = "bitcoin";
 pub struct BitcoinChain {
     rpc: BitcoinRpc,
     network: BitcoinNetwork,
+    /// sat/vB when the node has no fee estimate (`fee_rate_sat_vb`).
+    pub(super) fallback_fee_rate: u64,
 }
 
 impl BitcoinChain {
-    pub fn new(url: &str, auth: BitcoinAuth, network: BitcoinNetwork, timeout: Duration) -> Self {
+    pub fn new(
+        url: &str,
+        auth: BitcoinAuth,
+        network: BitcoinNetwork,
+        fallback_fee_rate: u64,
+        timeout: Duration,
+    ) -> Self {
         Self {
             rpc: BitcoinRpc::new(url, auth, timeout),
             network,
+            fallback_fee_rate,
         }
     }
 
     pub fn rpc(&self) -> &BitcoinRpc {
         &self.rpc
+    }
+
+    pub fn network(&self) -> BitcoinNetwork {
+        self.network
     }
 
     /// The network the node serves, in the configured spelling (`bitcoin`, `regtest`, …),

@@ -5,6 +5,7 @@
 //! settlement (`ChainFamily`, with PSBTs for wallet payments) builds on these.
 
 mod chain;
+mod family;
 mod network;
 pub mod psbt;
 mod rpc;

@@ -131,5 +131,6 @@ pub(super) async fn build(
             max_priority_fee_per_gas: fees.max_priority.map(hex_quantity),
             nonce: Some(nonce),
         }),
+        psbt: None,
     })
 }
