@@ -115,6 +115,20 @@ impl Node {
         )
     }
 
+    /// A new address of `kind` (`bech32`, `legacy`) in the node's wallet "payer" (created on
+    /// first use), with 101 blocks mined to it: its first coinbases have matured.
+    async fn funded_payer(&self, kind: &str) -> String {
+        let rpc = self.rpc();
+        let _: Result<Value, _> = rpc.call("createwallet", json!(["payer"])).await;
+        let payer = self.wallet("getnewaddress", json!(["", kind])).await;
+        let payer = payer.as_str().unwrap().to_owned();
+        let _: Value = rpc
+            .call("generatetoaddress", json!([101, payer]))
+            .await
+            .unwrap();
+        payer
+    }
+
     /// A wallet call (the node's wallet plays the payer).
     async fn wallet(&self, method: &str, params: Value) -> Value {
         let wallet = BitcoinRpc::new(
@@ -172,12 +186,7 @@ async fn a_payment_to_a_derived_deposit_address_is_found_by_script() {
         return;
     };
     let rpc = node.rpc();
-    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
-    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
-    let _: Value = rpc
-        .call("generatetoaddress", json!([101, payer]))
-        .await
-        .unwrap();
+    let payer = node.funded_payer("bech32").await;
 
     // Sluice's derivation of 0/0 and 0/1 is the node's own (compare witness programs).
     let key = ExtendedPublicKey::parse(TPUB).unwrap();
@@ -241,12 +250,7 @@ async fn the_scan_finds_deposits_and_payments_and_notices_a_reorg() {
     let rpc = node.rpc();
     let chain = node.chain();
     assert_eq!(chain.network_id().await.unwrap(), "regtest");
-    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
-    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
-    let _: Value = rpc
-        .call("generatetoaddress", json!([101, payer]))
-        .await
-        .unwrap();
+    let payer = node.funded_payer("bech32").await;
     let key = ExtendedPublicKey::parse(TPUB).unwrap();
     let deposit = key.deposit_address(ChainFamily::Btc, 0).unwrap();
     let unwatched = key.deposit_address(ChainFamily::Btc, 1).unwrap();
@@ -317,17 +321,11 @@ async fn a_payment_psbt_is_signed_by_a_real_wallet_and_pays_exactly() {
     };
     let rpc = node.rpc();
     let chain = node.chain();
-    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
     let key = ExtendedPublicKey::parse(TPUB).unwrap();
     let destination = key.deposit_address(ChainFamily::Btc, 0).unwrap();
     let destination_script = bitcoin_output_script(&destination).unwrap();
     for (kind, amount) in [("bech32", 50_000_000u64), ("legacy", 12_345_678)] {
-        let payer = node.wallet("getnewaddress", json!(["", kind])).await;
-        let payer = payer.as_str().unwrap().to_owned();
-        let _: Value = rpc
-            .call("generatetoaddress", json!([101, payer]))
-            .await
-            .unwrap();
+        let payer = node.funded_payer(kind).await;
         // Legacy regtest addresses are base58 with Litecoin's version byte; take the script
         // from the node.
         let info = node.wallet("getaddressinfo", json!([payer])).await;
@@ -415,13 +413,7 @@ async fn a_payment_psbt_from_the_node_or_a_shortfall() {
     };
     let rpc = node.rpc();
     let chain = node.chain();
-    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
-    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
-    let payer = payer.as_str().unwrap();
-    let _: Value = rpc
-        .call("generatetoaddress", json!([101, payer]))
-        .await
-        .unwrap();
+    let payer = node.funded_payer("bech32").await;
     assert_eq!(
         chain.fee_rate().await.unwrap(),
         None,
@@ -430,7 +422,7 @@ async fn a_payment_psbt_from_the_node_or_a_shortfall() {
     let key = ExtendedPublicKey::parse(TPUB).unwrap();
     let to = key.deposit_address(ChainFamily::Btc, 0).unwrap();
     let (psbt, plan) = chain
-        .payment_psbt(payer, &to, 100_000_000, 3)
+        .payment_psbt(&payer, &to, 100_000_000, 3)
         .await
         .unwrap()
         .unwrap();
@@ -442,7 +434,7 @@ async fn a_payment_psbt_from_the_node_or_a_shortfall() {
     );
     assert_eq!(plan.fee_sat, (11 + 68 + 2 * 31) * 3, "the fallback rate");
     let short = chain
-        .payment_psbt(payer, &to, 101 * 100_000_000, 3)
+        .payment_psbt(&payer, &to, 101 * 100_000_000, 3)
         .await
         .unwrap()
         .unwrap_err();
@@ -462,13 +454,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
     let rpc = node.rpc();
     let chain = node.chain();
     let family: &dyn Family = &chain;
-    let _: Value = rpc.call("createwallet", json!(["payer"])).await.unwrap();
-    let payer = node.wallet("getnewaddress", json!(["", "bech32"])).await;
-    let payer = payer.as_str().unwrap().to_owned();
-    let _: Value = rpc
-        .call("generatetoaddress", json!([101, payer]))
-        .await
-        .unwrap();
+    let payer = node.funded_payer("bech32").await;
     assert_eq!(family.native_decimals(), 8);
     assert_eq!(
         family.transfer_fee(true).await.unwrap(),
