@@ -428,3 +428,19 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
         "reorged away (back in the mempool)"
     );
 }
+
+/// Payers preparing at once: the node runs one UTXO scan at a time, and every one of them
+/// still gets its coins.
+#[tokio::test]
+async fn concurrent_coin_lookups_take_turns() {
+    let Some(node) = Node::start().await else {
+        return;
+    };
+    let payer = node.funded_payer("bech32").await;
+    let chain = node.chain();
+    let script = bitcoin_output_script(&payer).unwrap();
+    let lookups = (0..8).map(|_| chain.spendable(&script));
+    for coins in futures::future::join_all(lookups).await {
+        assert_eq!(coins.unwrap().len(), 2, "two matured coinbases each time");
+    }
+}

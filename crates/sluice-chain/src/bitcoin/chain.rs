@@ -39,6 +39,9 @@ pub struct BitcoinChain {
     network: BitcoinNetwork,
     /// sat/vB when the node has no fee estimate (`fee_rate_sat_vb`).
     pub(super) fallback_fee_rate: u64,
+    /// A node runs one `scantxoutset` at a time and refuses a second ("scan already in
+    /// progress"), so two payers preparing at once take turns here.
+    utxo_scan: tokio::sync::Mutex<()>,
 }
 
 impl BitcoinChain {
@@ -53,6 +56,7 @@ impl BitcoinChain {
             rpc: BitcoinRpc::new(url, auth, timeout),
             network,
             fallback_fee_rate,
+            utxo_scan: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -108,10 +112,12 @@ impl BitcoinChain {
             height: u64,
         }
         let descriptor = format!("raw({})", data_encoding::HEXLOWER.encode(script));
-        let text: Box<RawValue> = self
-            .rpc
-            .call("scantxoutset", json!(["start", [descriptor]]))
-            .await?;
+        let text: Box<RawValue> = {
+            let _turn = self.utxo_scan.lock().await;
+            self.rpc
+                .call("scantxoutset", json!(["start", [descriptor]]))
+                .await?
+        };
         let scan: Scan = serde_json::from_str(text.get())
             .map_err(|e| BitcoinRpcError::Malformed(format!("scantxoutset: {e}")))?;
         let tip = self.rpc.block_count().await?;
