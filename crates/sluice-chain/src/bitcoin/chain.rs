@@ -12,7 +12,9 @@ use sluice_domain::address::{bitcoin_output_script, segwit_address};
 
 use super::network::BitcoinNetwork;
 use super::psbt::{self, Coin, Plan, Shortfall};
-use super::rpc::{BitcoinAuth, BitcoinResult, BitcoinRpc, BitcoinRpcError, Block, satoshis};
+use super::rpc::{
+    BitcoinAuth, BitcoinResult, BitcoinRpc, BitcoinRpcError, Block, decode_hex, satoshis,
+};
 use crate::family::{Arrival, BlockRef, ScannedRange, Sighting, Watch};
 
 /// Blocks before a coinbase output may be spent.
@@ -123,6 +125,13 @@ impl BitcoinChain {
         let tip = self.rpc.block_count().await?;
         let mut coins = Vec::with_capacity(scan.unspents.len());
         for unspent in scan.unspents {
+            // The PSBT writes the txid's bytes; refuse an answer that is not a txid here.
+            if !decode_hex(&unspent.txid).is_ok_and(|b| b.len() == 32) {
+                return Err(BitcoinRpcError::Malformed(format!(
+                    "txid {:?}",
+                    unspent.txid
+                )));
+            }
             let depth = (tip + 1).saturating_sub(unspent.height);
             // The UTXO set includes coinbase outputs that may not be spent yet (100 blocks).
             let previous = if depth < COINBASE_MATURITY || !psbt::is_segwit(script) {
@@ -154,9 +163,7 @@ impl BitcoinChain {
             .rpc
             .call("getrawtransaction", json!([txid, false, block]))
             .await?;
-        data_encoding::HEXLOWER_PERMISSIVE
-            .decode(hex.as_bytes())
-            .map_err(|e| BitcoinRpcError::Malformed(format!("getrawtransaction: {e}")))
+        decode_hex(&hex)
     }
 
     /// The node's fee rate for confirmation within 6 blocks, in sat/vB; `None` when it has

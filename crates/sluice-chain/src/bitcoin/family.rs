@@ -12,7 +12,7 @@ use sluice_domain::flow::SigningPayload;
 
 use super::chain::BitcoinChain;
 use super::psbt::Coin;
-use super::rpc::{BitcoinRpcError, satoshis};
+use super::rpc::{BitcoinRpcError, decode_hex, satoshis};
 use crate::RpcError;
 use crate::family::*;
 use crate::settlement::{ExpectedTransfer, Mismatch};
@@ -75,20 +75,18 @@ impl BitcoinChain {
         if confirmations == 0 {
             return Ok(None);
         }
-        let head = self.rpc().block_count().await?;
+        // The header's height, not the tip minus confirmations: the tip may move in between.
+        let Some(block_number) = self.rpc().block_height(&block_hash).await? else {
+            return Ok(None);
+        };
         let outputs = tx
             .vout
             .iter()
-            .map(|o| {
-                let script = data_encoding::HEXLOWER_PERMISSIVE
-                    .decode(o.script.hex.as_bytes())
-                    .map_err(|e| RpcError::Malformed(format!("script: {e}")))?;
-                Ok((script, satoshis(o.value.get())?))
-            })
-            .collect::<Result<_, RpcError>>()?;
+            .map(|o| Ok((decode_hex(&o.script.hex)?, satoshis(o.value.get())?)))
+            .collect::<Result<_, BitcoinRpcError>>()?;
         let sighting = Sighting {
             tx_hash: txid.to_owned(),
-            block_number: head + 1 - confirmations,
+            block_number,
             block_hash,
         };
         Ok(Some((sighting, outputs)))

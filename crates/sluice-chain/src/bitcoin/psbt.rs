@@ -7,6 +7,7 @@
 /// One spendable output of the payer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coin {
+    /// 64 hex digits, as the node writes it.
     pub txid: String,
     pub vout: u32,
     pub value_sat: u64,
@@ -135,7 +136,9 @@ fn unsigned_transaction(plan: &Plan) -> Vec<u8> {
     let mut tx = 2u32.to_le_bytes().to_vec();
     var_int(&mut tx, plan.inputs.len() as u64);
     for coin in &plan.inputs {
-        let mut txid = hex_bytes(&coin.txid);
+        let mut txid = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(coin.txid.as_bytes())
+            .expect("a coin's txid is 64 hex digits (checked where coins are read)");
         txid.reverse(); // txids are shown byte-reversed
         tx.extend_from_slice(&txid);
         tx.extend_from_slice(&coin.vout.to_le_bytes());
@@ -177,12 +180,6 @@ fn var_int(out: &mut Vec<u8>, n: u64) {
             out.extend_from_slice(&n.to_le_bytes());
         }
     }
-}
-
-fn hex_bytes(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -179,6 +179,18 @@ impl BitcoinRpc {
         }
     }
 
+    /// The height of a block of the best chain; `None` for a block that left it (a reorg).
+    pub async fn block_height(&self, hash: &str) -> BitcoinResult<Option<u64>> {
+        #[derive(Deserialize)]
+        struct Header {
+            height: u64,
+            /// -1 when the block is not in the best chain.
+            confirmations: i64,
+        }
+        let header: Header = self.call("getblockheader", json!([hash])).await?;
+        Ok((header.confirmations > 0).then_some(header.height))
+    }
+
     pub async fn block(&self, hash: &str) -> BitcoinResult<Block> {
         let raw: RawBlock = self.call("getblock", json!([hash, 2])).await?;
         raw.into_block()
@@ -254,15 +266,11 @@ pub fn satoshis(text: &str) -> BitcoinResult<u64> {
         .ok_or_else(|| BitcoinRpcError::Malformed(format!("amount {text:?}")))
 }
 
-fn decode_hex(text: &str) -> BitcoinResult<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-                .ok_or_else(|| BitcoinRpcError::Malformed(format!("hex {text:?}")))
-        })
-        .collect()
+/// Hex as the node writes it (scripts, raw transactions).
+pub(super) fn decode_hex(text: &str) -> BitcoinResult<Vec<u8>> {
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .map_err(|e| BitcoinRpcError::Malformed(format!("hex {text:?}: {e}")))
 }
 
 #[cfg(test)]
