@@ -88,37 +88,54 @@ pub fn parse_prepare(body: &Map<String, Value>) -> Result<PrepareRequest, Reques
     })
 }
 
-/// P7's `txHash`: at most 4096 characters; for a wallet source on an EVM chain, `0x` + 64 hex
-/// digits (returned lower-cased).
+/// Which transaction hash P7 must carry: a wallet payment's, in its chain family's form, or
+/// any text (deposit-address and exchange payers, whose hash is informational).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletHash {
+    Any,
+    /// `0x` + 64 hex digits.
+    Evm,
+    /// A txid: 64 hex digits.
+    Bitcoin,
+}
+
+/// P7's `txHash`: at most 4096 characters; for a wallet payment required, in its family's form
+/// (returned lower-cased).
 pub fn parse_broadcast(
     body: &Map<String, Value>,
-    wallet_on_evm: bool,
+    wallet: WalletHash,
 ) -> Result<Option<String>, RequestError> {
     let f = Fields::root(body);
     let mut errors = FieldErrors::default();
     let tx_hash = f.str("txHash")?;
-    match tx_hash {
-        None if wallet_on_evm => {
-            errors.push("txHash", "required", "is required for a wallet source")
-        }
-        Some(h) if h.len() > 4096 => {
+    let expected = match wallet {
+        WalletHash::Any => None,
+        WalletHash::Evm => Some((
+            is_evm_tx_hash as fn(&str) -> bool,
+            "must be 0x followed by 64 hex digits (an EVM transaction hash)",
+        )),
+        WalletHash::Bitcoin => Some((
+            is_bitcoin_txid as fn(&str) -> bool,
+            "must be 64 hex digits (a Bitcoin txid)",
+        )),
+    };
+    match (tx_hash, expected) {
+        (None, Some(_)) => errors.push("txHash", "required", "is required for a wallet source"),
+        (Some(h), _) if h.len() > 4096 => {
             errors.push("txHash", "too_long", "must be at most 4096 characters")
         }
-        Some(h) if wallet_on_evm && !is_evm_tx_hash(h) => errors.push(
-            "txHash",
-            "pattern",
-            "must be 0x followed by 64 hex digits (an EVM transaction hash)",
-        ),
+        (Some(h), Some((fits, why))) if !fits(h) => errors.push("txHash", "pattern", why),
         _ => {}
     }
-    let normalized = tx_hash.map(|h| {
-        if wallet_on_evm {
-            h.to_ascii_lowercase()
-        } else {
-            h.to_owned()
-        }
+    let normalized = tx_hash.map(|h| match expected {
+        Some(_) => h.to_ascii_lowercase(),
+        None => h.to_owned(),
     });
     errors.finish(|| normalized)
+}
+
+pub fn is_bitcoin_txid(h: &str) -> bool {
+    h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 pub fn is_evm_tx_hash(h: &str) -> bool {
@@ -164,13 +181,25 @@ mod tests {
         let hash = format!("0x{}", "Ab".repeat(32));
         let body = parse_object(format!(r#"{{"txHash":"{hash}"}}"#).as_bytes(), true).unwrap();
         assert_eq!(
-            parse_broadcast(&body, true).unwrap(),
+            parse_broadcast(&body, WalletHash::Evm).unwrap(),
             Some(hash.to_ascii_lowercase())
         );
+        assert!(
+            parse_broadcast(&body, WalletHash::Bitcoin).is_err(),
+            "0x is not a txid"
+        );
+        let txid = "Cd".repeat(32);
+        let bitcoin = parse_object(format!(r#"{{"txHash":"{txid}"}}"#).as_bytes(), true).unwrap();
+        assert_eq!(
+            parse_broadcast(&bitcoin, WalletHash::Bitcoin).unwrap(),
+            Some(txid.to_ascii_lowercase())
+        );
+        assert!(parse_broadcast(&bitcoin, WalletHash::Evm).is_err());
         let empty = parse_object(b"", true).unwrap();
-        assert!(parse_broadcast(&empty, true).is_err());
-        assert_eq!(parse_broadcast(&empty, false).unwrap(), None);
+        assert!(parse_broadcast(&empty, WalletHash::Evm).is_err());
+        assert!(parse_broadcast(&empty, WalletHash::Bitcoin).is_err());
+        assert_eq!(parse_broadcast(&empty, WalletHash::Any).unwrap(), None);
         let short = parse_object(br#"{"txHash":"0x1234"}"#, true).unwrap();
-        assert!(parse_broadcast(&short, true).is_err());
+        assert!(parse_broadcast(&short, WalletHash::Evm).is_err());
     }
 }

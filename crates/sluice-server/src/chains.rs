@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sluice_chain::bitcoin::BitcoinChain;
 use sluice_chain::{ChainFamily, EvmChain};
-use sluice_domain::Timestamp;
+use sluice_domain::{ChainName, Timestamp};
 
-use crate::config::{ChainConfig, Config};
+use crate::config::{ChainConfig, Config, chain_key};
 
 /// How often an unproven chain's node is asked again, in seconds.
 const RECHECK_SECS: i64 = 5;
@@ -39,7 +40,7 @@ impl Identity {
             Self::Proven => "ok".into(),
             Self::Unreachable(e) => format!("unreachable ({e})"),
             Self::Mismatch { reported } => {
-                format!("wrong network: the node reports chain ID {reported}")
+                format!("wrong network: the node reports {reported}")
             }
         }
     }
@@ -79,7 +80,7 @@ impl ChainRuntime {
             }
         }
         let identity = match self.node.network_id().await {
-            Ok(id) if id == self.config.chain_id => Identity::Proven,
+            Ok(id) if id == self.config.expected_network() => Identity::Proven,
             Ok(reported) => Identity::Mismatch { reported },
             Err(e) => Identity::Unreachable(without_url(&e)),
         };
@@ -93,10 +94,19 @@ impl ChainRuntime {
         }
     }
 
+    /// The native token's sentinel on this chain (`tokenAddress`).
+    pub fn native_token(&self) -> &'static str {
+        if self.config.is_bitcoin() {
+            sluice_chain::bitcoin::BITCOIN_TOKEN
+        } else {
+            sluice_domain::deposit_transfer::NATIVE_TOKEN
+        }
+    }
+
     /// Whether the deposit watcher sees transfers of `token` on this chain: the native token,
     /// or one of the chain's configured tokens (the only contracts its `eth_getLogs` names).
     pub fn watches_token(&self, token: &str) -> bool {
-        token.eq_ignore_ascii_case(sluice_domain::deposit_transfer::NATIVE_TOKEN)
+        token.eq_ignore_ascii_case(self.native_token())
             || self
                 .config
                 .tokens
@@ -120,43 +130,57 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
 /// `sluice-chain`, its config keys, its test chain); config parsing refuses families that
 /// have none yet.
 fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
+    if config.is_bitcoin() {
+        return Box::new(BitcoinChain::new(
+            config.rpc_url.as_str(),
+            config
+                .bitcoin_auth()
+                .expect("a validated Bitcoin chain has credentials"),
+            config
+                .network
+                .expect("a validated Bitcoin chain has a network"),
+            config.fee_rate_sat_vb(),
+            timeout,
+        ));
+    }
     Box::new(EvmChain::new(
         config.rpc_url.as_str(),
         timeout,
-        &config.native_symbol,
+        config.native_symbol(),
     ))
 }
 
+/// The configured chains by key ([`ChainConfig::key`]: Bitcoin's `"1"` is not Ethereum's).
 #[derive(Default, Clone)]
 pub struct Chains {
-    by_chain_id: HashMap<String, Arc<ChainRuntime>>,
+    by_key: HashMap<String, Arc<ChainRuntime>>,
 }
 
 impl Chains {
     pub fn from_config(config: &Config) -> Self {
         let timeout = Duration::from_secs(config.tracker.rpc_timeout_secs);
-        let by_chain_id = config
+        let by_key = config
             .chains
             .iter()
             .map(|c| {
                 (
-                    c.chain_id.clone(),
+                    c.key(),
                     Arc::new(ChainRuntime::new(c.clone(), family_adapter(c, timeout))),
                 )
             })
             .collect();
-        Self { by_chain_id }
+        Self { by_key }
     }
 
-    /// Every configured chain, in chain-ID order.
+    /// Every configured chain, in key order.
     pub fn all(&self) -> Vec<Arc<ChainRuntime>> {
-        let mut chains: Vec<_> = self.by_chain_id.values().cloned().collect();
-        chains.sort_by(|a, b| a.config.chain_id.cmp(&b.config.chain_id));
+        let mut chains: Vec<_> = self.by_key.values().cloned().collect();
+        chains.sort_by_key(|c| c.config.key());
         chains
     }
 
-    /// The chain with this chain ID, if configured.
-    pub fn get(&self, chain_id: &str) -> Option<Arc<ChainRuntime>> {
-        self.by_chain_id.get(chain_id).cloned()
+    /// The chain `name` `chain_id`, if configured (`ETH` and `EVM` name the same chains).
+    pub fn get(&self, name: ChainName, chain_id: &str) -> Option<Arc<ChainRuntime>> {
+        self.by_key.get(&chain_key(name, chain_id)).cloned()
     }
 }

@@ -17,23 +17,22 @@ const UNWATCHED: &str = "0x50c5725949A6F0c72E6C4a641F24049A917DB0Cb";
 /// Chain 8453 served by a local anvil started as chain 8453: deposits need the chain to be
 /// configured and its node to have proven its chain ID; nothing else here needs it.
 fn base_chain_config(rpc_url: &str) -> sluice_server::config::Config {
-    let mut config = sluice_server::config::Config::default();
-    config.rate_limit.enabled = false;
-    config.chains.push(sluice_server::config::ChainConfig {
-        chain_name: sluice_domain::ChainName::Evm,
-        chain_id: "8453".into(),
-        rpc_url: rpc_url.parse().expect("a URL"),
-        confirmations: 2,
-        native_symbol: "ETH".into(),
-        tokens: vec![sluice_server::config::TokenConfig {
-            address: USDC_BASE.into(),
-            symbol: "USDC".into(),
-            decimals: 6,
-        }],
-        onramp_network: None,
-        display_name: None,
-    });
-    config
+    sluice_server::config::Config::parse(&format!(
+        r#"
+        [rate_limit]
+        enabled = false
+        [[chains]]
+        chain_name = "EVM"
+        chain_id = "8453"
+        rpc_url = "{rpc_url}"
+        confirmations = 2
+        [[chains.tokens]]
+        address = "{USDC_BASE}"
+        symbol = "USDC"
+        decimals = 6
+        "#
+    ))
+    .expect("a valid configuration")
 }
 
 /// P3: the flow's settlements on chains with a deposit key and (EVM) a configured RPC.

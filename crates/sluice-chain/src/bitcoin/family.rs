@@ -113,7 +113,7 @@ impl BitcoinChain {
         if paid == 0 {
             let actual = outputs
                 .iter()
-                .find_map(|(script, _)| segwit_address(script, self.network().deposit_hrp()))
+                .find_map(|(script, _)| segwit_address(script, self.network().hrp()))
                 .unwrap_or_else(|| "another script".to_owned());
             return Err(Mismatch::WrongRecipient { actual });
         }

@@ -35,6 +35,15 @@ impl BitcoinNetwork {
         }
     }
 
+    /// The network's own address prefix (`bcrt` on regtest), for naming an output's address.
+    pub fn hrp(self) -> &'static str {
+        match self {
+            Self::Bitcoin => "bc",
+            Self::Testnet | Self::Signet => "tb",
+            Self::Regtest => "bcrt",
+        }
+    }
+
     /// The prefix deposit addresses are spelled with: what an xpub (`bc`) or a tpub (`tb`)
     /// derives, which is also how Sluice hands them out. Regtest shares the test keys, so its
     /// deposit addresses read `tb1…` (the same script as `bcrt1…`).

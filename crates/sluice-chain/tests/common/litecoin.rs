@@ -82,7 +82,8 @@ impl Node {
         panic!("litecoind did not answer within 10 s");
     }
 
-    fn cookie(&self) -> PathBuf {
+    /// The node's RPC cookie file (written when it starts).
+    pub fn cookie(&self) -> PathBuf {
         self.dir.join("regtest/.cookie")
     }
 

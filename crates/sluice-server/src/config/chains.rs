@@ -1,15 +1,22 @@
 //! `[[chains]]` and `[price_feed]`: each chain's node, confirmations and tokens, and the
-//! HTTP price feed.
+//! HTTP price feed. EVM-family chains (`EVM`, `ETH`, `TEMPO`) and Bitcoin (`BTC`) can be
+//! configured; each family's own keys are refused on the other.
+
+use std::path::PathBuf;
 
 use serde::Deserialize;
+use sluice_chain::bitcoin::{BitcoinAuth, BitcoinNetwork};
 use sluice_domain::ChainName;
+use sluice_domain::address::parse_evm;
+use sluice_domain::chain::check_chain_id;
 use url::Url;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     pub chain_name: ChainName,
-    /// Decimal for EVM-family chains; a network name for other families (spec §10).
+    /// Decimal for EVM-family chains; for Bitcoin `"1"` (mainnet, Dynamic's ID) or the
+    /// network's name (spec §10).
     pub chain_id: String,
     /// The node's JSON-RPC endpoint (http or https). It may carry a provider's API key, so
     /// it is never logged or shown.
@@ -17,8 +24,10 @@ pub struct ChainConfig {
     /// Blocks a transaction needs (its own included) before it counts.
     #[serde(default = "default_confirmations")]
     pub confirmations: u64,
-    #[serde(default = "default_native_symbol")]
-    pub native_symbol: String,
+    /// The native token's symbol, for prices and fees; `ETH` on EVM chains, `BTC` on
+    /// Bitcoin unless set.
+    #[serde(default)]
+    pub native_symbol: Option<String>,
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
     /// Coinbase Onramp's name for this chain (`base`, `ethereum`, …); known chain IDs need
@@ -29,14 +38,190 @@ pub struct ChainConfig {
     /// [`ChainConfig::display_name`]).
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Bitcoin: `bitcoin`, `testnet`, `signet` or `regtest`; the node must report it.
+    #[serde(default)]
+    pub network: Option<BitcoinNetwork>,
+    /// Bitcoin: the node's `rpcuser`/`rpcpassword`, or its cookie file (one of the two).
+    #[serde(default)]
+    pub rpc_user: Option<String>,
+    #[serde(default)]
+    pub rpc_password: Option<Secret>,
+    #[serde(default)]
+    pub rpc_cookie_file: Option<PathBuf>,
+    /// Bitcoin: the fee rate in sat/vB when the node has no estimate (`estimatesmartfee`).
+    #[serde(default)]
+    pub fee_rate_sat_vb: Option<u64>,
 }
 
+/// A setting that must never reach a log line: `Debug` shows that it is set, not its value.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
+}
+
+/// The fee rate of a Bitcoin payment when the node has no estimate, in sat/vB.
+pub const DEFAULT_FEE_RATE_SAT_VB: u64 = 2;
+
 impl ChainConfig {
+    /// Whether this is a Bitcoin chain (otherwise it is EVM-family; nothing else parses).
+    pub fn is_bitcoin(&self) -> bool {
+        self.chain_name == ChainName::Btc
+    }
+
+    /// The native token's symbol.
+    pub fn native_symbol(&self) -> &str {
+        match &self.native_symbol {
+            Some(symbol) => symbol,
+            None if self.is_bitcoin() => "BTC",
+            None => "ETH",
+        }
+    }
+
+    /// The chain's key among the configured chains and in the chain watch's stored state
+    /// (cursors, seen transfers, sightings): the chain ID for EVM-family chains, as always,
+    /// and `BTC:<chain ID>` for Bitcoin, whose mainnet ID `"1"` is also Ethereum's.
+    pub fn key(&self) -> String {
+        chain_key(self.chain_name, &self.chain_id)
+    }
+
+    /// What the node must report as its network (spec §10.4): the chain ID on EVM, the
+    /// network's name on Bitcoin.
+    pub fn expected_network(&self) -> String {
+        match self.network {
+            Some(network) if self.is_bitcoin() => network.as_str().to_owned(),
+            _ => self.chain_id.clone(),
+        }
+    }
+
+    /// How Sluice logs in to a Bitcoin node (validation made sure there is a way).
+    pub fn bitcoin_auth(&self) -> Option<BitcoinAuth> {
+        match (&self.rpc_cookie_file, &self.rpc_user, &self.rpc_password) {
+            (Some(path), _, _) => Some(BitcoinAuth::CookieFile(path.clone())),
+            (None, Some(user), Some(password)) => Some(BitcoinAuth::UserPassword {
+                user: user.clone(),
+                password: password.0.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Checks the chain's own settings; `at` names it in errors (`chains[0]`).
+    pub fn validate(&self, at: &str) -> Result<(), String> {
+        let name = self.chain_name;
+        if self.is_bitcoin() {
+            self.validate_bitcoin(at)?;
+        } else if name.is_evm_family() {
+            self.validate_evm(at)?;
+        } else {
+            return Err(format!(
+                "{at}.chain_name: {name} cannot be configured yet; EVM-family chains (EVM, ETH, TEMPO) and BTC can"
+            ));
+        }
+        if !matches!(self.rpc_url.scheme(), "http" | "https") {
+            return Err(format!("{at}.rpc_url: must be an http(s) URL"));
+        }
+        if self.confirmations == 0 {
+            return Err(format!("{at}.confirmations: must be at least 1"));
+        }
+        if let Some(name) = &self.display_name {
+            sluice_domain::display_name::check(name)
+                .map_err(|e| format!("{at}.display_name: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn validate_evm(&self, at: &str) -> Result<(), String> {
+        check_chain_id(Some(self.chain_name), &self.chain_id)
+            .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
+        for (key, set) in [
+            ("network", self.network.is_some()),
+            ("rpc_user", self.rpc_user.is_some()),
+            ("rpc_password", self.rpc_password.is_some()),
+            ("rpc_cookie_file", self.rpc_cookie_file.is_some()),
+            ("fee_rate_sat_vb", self.fee_rate_sat_vb.is_some()),
+        ] {
+            if set {
+                return Err(format!(
+                    "{at}.{key}: is a Bitcoin setting; an EVM chain's node is reached by rpc_url alone"
+                ));
+            }
+        }
+        for (j, token) in self.tokens.iter().enumerate() {
+            parse_evm(&token.address).map_err(|why| format!("{at}.tokens[{j}].address: {why}"))?;
+        }
+        Ok(())
+    }
+
+    fn validate_bitcoin(&self, at: &str) -> Result<(), String> {
+        let Some(network) = self.network else {
+            return Err(format!(
+                "{at}.network: required for BTC: \"bitcoin\", \"testnet\", \"signet\" or \"regtest\""
+            ));
+        };
+        let id_fits = self.chain_id == network.as_str()
+            || (network == BitcoinNetwork::Bitcoin && self.chain_id == "1");
+        if !id_fits {
+            return Err(format!(
+                "{at}.chain_id: a {} chain's ID is \"{}\"{}",
+                network.as_str(),
+                network.as_str(),
+                if network == BitcoinNetwork::Bitcoin {
+                    " or \"1\" (Dynamic's ID for Bitcoin mainnet)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        match (&self.rpc_cookie_file, &self.rpc_user, &self.rpc_password) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            (Some(_), _, _) => {
+                return Err(format!(
+                    "{at}.rpc_cookie_file: give either rpc_cookie_file or rpc_user and rpc_password, not both"
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "{at}.rpc_user: a Bitcoin node needs rpc_user and rpc_password, or rpc_cookie_file"
+                ));
+            }
+        }
+        if !self.tokens.is_empty() {
+            return Err(format!("{at}.tokens: Bitcoin has no tokens"));
+        }
+        if self.onramp_network.is_some() {
+            return Err(format!(
+                "{at}.onramp_network: Coinbase Onramp purchases are offered on EVM chains only"
+            ));
+        }
+        if self.fee_rate_sat_vb == Some(0) {
+            return Err(format!("{at}.fee_rate_sat_vb: must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The fallback fee rate of a Bitcoin chain, in sat/vB.
+    pub fn fee_rate_sat_vb(&self) -> u64 {
+        self.fee_rate_sat_vb.unwrap_or(DEFAULT_FEE_RATE_SAT_VB)
+    }
     /// What payers read as the network: the configured name, else the usual name of a
     /// well-known chain ID, else "Chain <id>", so the page never shows a bare number.
     pub fn display_name(&self) -> String {
         if let Some(name) = &self.display_name {
             return name.trim().to_owned();
+        }
+        if let Some(network) = self.network.filter(|_| self.is_bitcoin()) {
+            return match network {
+                BitcoinNetwork::Bitcoin => "Bitcoin",
+                BitcoinNetwork::Testnet => "Bitcoin testnet",
+                BitcoinNetwork::Signet => "Bitcoin signet",
+                BitcoinNetwork::Regtest => "Bitcoin regtest",
+            }
+            .to_owned();
         }
         let known = match self.chain_id.as_str() {
             "1" => "Ethereum",
@@ -72,8 +257,14 @@ pub struct PriceFeedConfig {
 fn default_confirmations() -> u64 {
     2
 }
-fn default_native_symbol() -> String {
-    "ETH".into()
+
+/// The key of a chain, as [`ChainConfig::key`] spells it.
+pub fn chain_key(name: ChainName, chain_id: &str) -> String {
+    if name == ChainName::Btc {
+        format!("BTC:{chain_id}")
+    } else {
+        chain_id.to_owned()
+    }
 }
 fn default_price_ttl() -> u64 {
     30
@@ -89,10 +280,15 @@ mod tests {
             chain_id: id.into(),
             rpc_url: "http://127.0.0.1:8545".parse().unwrap(),
             confirmations: 2,
-            native_symbol: default_native_symbol(),
+            native_symbol: None,
             tokens: vec![],
             onramp_network: None,
             display_name: display_name.map(str::to_owned),
+            network: None,
+            rpc_user: None,
+            rpc_password: None,
+            rpc_cookie_file: None,
+            fee_rate_sat_vb: None,
         }
     }
 

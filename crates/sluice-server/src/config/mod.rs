@@ -11,15 +11,13 @@ mod webhooks;
 
 use std::collections::BTreeMap;
 
-pub use chains::{ChainConfig, PriceFeedConfig, TokenConfig};
+pub use chains::{ChainConfig, PriceFeedConfig, Secret, TokenConfig, chain_key};
 pub use http::HttpConfig;
 pub use rate_limit::RateLimitConfig;
 pub use services::{ChainWatchConfig, CoinbaseConfig, PaymentPageConfig};
 pub use webhooks::{RetrySchedule, WebhookConfig, parse_schedule};
 
 use serde::Deserialize;
-use sluice_domain::address::parse_evm;
-use sluice_domain::chain::check_chain_id;
 use sluice_domain::money::parse_decimal;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -200,35 +198,11 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         for (i, chain) in self.chains.iter().enumerate() {
             let at = format!("chains[{i}]");
-            let name = chain.chain_name;
-            if !name.is_evm_family() {
+            chain.validate(&at)?;
+            if self.chains[..i].iter().any(|c| c.key() == chain.key()) {
                 return Err(format!(
-                    "{at}.chain_name: only EVM-family chains (EVM, ETH, TEMPO) can be configured today"
-                ));
-            }
-            check_chain_id(Some(name), &chain.chain_id)
-                .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
-            if !matches!(chain.rpc_url.scheme(), "http" | "https") {
-                return Err(format!("{at}.rpc_url: must be an http(s) URL"));
-            }
-            if chain.confirmations == 0 {
-                return Err(format!("{at}.confirmations: must be at least 1"));
-            }
-            if let Some(name) = &chain.display_name {
-                sluice_domain::display_name::check(name)
-                    .map_err(|e| format!("{at}.display_name: {e}"))?;
-            }
-            for (j, token) in chain.tokens.iter().enumerate() {
-                parse_evm(&token.address)
-                    .map_err(|why| format!("{at}.tokens[{j}].address: {why}"))?;
-            }
-            if self.chains[..i]
-                .iter()
-                .any(|c| c.chain_id == chain.chain_id)
-            {
-                return Err(format!(
-                    "{at}.chain_id: chain {} is configured twice",
-                    chain.chain_id
+                    "{at}.chain_id: {} chain {} is configured twice",
+                    chain.chain_name, chain.chain_id
                 ));
             }
         }
@@ -260,11 +234,6 @@ impl Config {
             return Err("quotes.ttl_secs: must be at least 1".into());
         }
         Ok(())
-    }
-
-    /// The configured EVM chain with this chain ID.
-    pub fn evm_chain(&self, chain_id: &str) -> Option<&ChainConfig> {
-        self.chains.iter().find(|c| c.chain_id == chain_id)
     }
 }
 

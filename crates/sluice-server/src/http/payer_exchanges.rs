@@ -90,9 +90,16 @@ pub(crate) async fn purchase_link(
                 label(provider)
             ))
         })?;
+    if !plan.to_chain_name.is_evm_family() {
+        return Err(not_configured(format!(
+            "{} purchases are sent to EVM chains only; {} is not one.",
+            label(provider),
+            plan.to_chain_name
+        )));
+    }
     let configured_name = app
         .chains
-        .get(&plan.to_chain_id)
+        .get(plan.to_chain_name, &plan.to_chain_id)
         .and_then(|c| c.config.onramp_network.clone());
     let network = network_name(&plan.to_chain_id, configured_name.as_deref()).ok_or_else(|| {
         not_configured(format!(

@@ -101,16 +101,14 @@ pub(crate) async fn depositable(
         if !ChainFamily::of(s.chain_name).is_some_and(|f| keyed.contains(&f)) {
             continue;
         }
-        if s.chain_name.is_evm_family() {
-            // Only chains whose node watches the token and has proven its chain ID.
-            let Some(chain) = app.chains.get(&s.chain_id) else {
-                continue;
-            };
-            if !chain.watches_token(&s.token_address)
-                || chain.ensure_proven(app.clock.now()).await.is_err()
-            {
-                continue;
-            }
+        // Only chains whose node watches the token and has proven its network.
+        let Some(chain) = app.chains.get(s.chain_name, &s.chain_id) else {
+            continue;
+        };
+        if !chain.watches_token(&s.token_address)
+            || chain.ensure_proven(app.clock.now()).await.is_err()
+        {
+            continue;
         }
         depositable.push(s);
     }

@@ -6,10 +6,10 @@ use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use sluice_domain::flow::Source;
-use sluice_domain::payment_requests::{parse_broadcast, parse_prepare, parse_quote};
+use sluice_domain::payment_requests::{WalletHash, parse_broadcast, parse_prepare, parse_quote};
 use sluice_domain::request::parse_object;
 use sluice_domain::transitions::{self, authorize_session};
-use sluice_domain::{Flow, SourceType, TokenHash};
+use sluice_domain::{ChainName, Flow, SourceType, TokenHash};
 
 use super::body::PendingBody;
 use super::payer::{PayerContext, presented_token};
@@ -71,9 +71,9 @@ pub async fn quote(
         // kept), which belongs to the merchant's wallet.
         let watched = app
             .chains
-            .get(&plan.to_chain_id)
+            .get(plan.to_chain_name, &plan.to_chain_id)
             .is_some_and(|c| c.watches_token(&plan.to_token));
-        if plan.to_chain_name.is_evm_family() && !watched {
+        if !watched {
             return Err(ApiError::new(
                 ErrorCode::ChainNotConfigured,
                 format!(
@@ -151,10 +151,11 @@ pub async fn prepare(
         }
     })?;
     let chain_id = flow.to_chain_id.clone().unwrap_or_default();
-    let chain = app.chains.get(&chain_id).ok_or_else(|| {
+    let chain_name = flow.to_chain_name.unwrap_or(ChainName::Evm);
+    let chain = app.chains.get(chain_name, &chain_id).ok_or_else(|| {
         ApiError::new(
             ErrorCode::ChainNotConfigured,
-            format!("No RPC endpoint is configured for chain {chain_id}."),
+            format!("No RPC endpoint is configured for {chain_name} chain {chain_id}."),
         )
     })?;
     payments::usable(&chain, now).await?;
@@ -204,12 +205,13 @@ pub async fn broadcast(
         .source
         .as_ref()
         .is_some_and(|s| s.source_type == SourceType::Wallet);
-    let evm = flow
-        .source
-        .as_ref()
-        .and_then(|s| s.from_chain_name)
-        .is_none_or(|c| c.is_evm_family());
-    let tx_hash = parse_broadcast(&parse_object(&body, true)?, wallet && evm)?;
+    let form = match flow.source.as_ref().and_then(|s| s.from_chain_name) {
+        _ if !wallet => WalletHash::Any,
+        Some(ChainName::Btc) => WalletHash::Bitcoin,
+        Some(c) if !c.is_evm_family() => WalletHash::Any,
+        _ => WalletHash::Evm,
+    };
+    let tx_hash = parse_broadcast(&parse_object(&body, true)?, form)?;
     let now = app.clock.now();
     let broadcasted = lifecycle::broadcast(
         app.store.as_ref(),

@@ -89,6 +89,6 @@ pub fn quoted_transfer(flow: &Flow) -> QuotedTransfer<'_> {
         token: flow
             .to_token
             .as_deref()
-            .filter(|t| !t.eq_ignore_ascii_case(quoting::NATIVE_TOKEN)),
+            .filter(|t| !quoting::is_native_token(t)),
     }
 }

@@ -6,20 +6,24 @@ use sluice_domain::flow::{Fees, FlowQuote, GasEstimate, Settlement, TokenInfo};
 use sluice_domain::money::{convert_at_price, format_units, to_base_units};
 use sluice_domain::payment_requests::QuoteRequest;
 use sluice_domain::transitions::QuotePlan;
-use sluice_domain::{Flow, FlowMode, SourceType, Timestamp};
+use sluice_domain::{ChainName, Flow, FlowMode, SourceType, Timestamp};
 
 use super::pricing::is_stablecoin_of;
 use super::{PaymentError, Payments};
-
-/// The zero address: the native token of an EVM chain.
-pub use sluice_chain::evm::NATIVE_TOKEN;
+use crate::config::chain_key;
 
 fn same_token(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// Whether `token` is a family's native-token sentinel (`0x0…0` on EVM, `bitcoin`).
+pub fn is_native_token(token: &str) -> bool {
+    same_token(token, sluice_chain::evm::NATIVE_TOKEN)
+        || same_token(token, sluice_chain::bitcoin::BITCOIN_TOKEN)
+}
+
 pub fn is_native(settlement: &Settlement) -> bool {
-    settlement.is_native == Some(true) || same_token(&settlement.token_address, NATIVE_TOKEN)
+    settlement.is_native == Some(true) || is_native_token(&settlement.token_address)
 }
 
 fn field_error(field: &str, code: &'static str, message: &str) -> PaymentError {
@@ -30,21 +34,25 @@ fn no_route(reason: String) -> PaymentError {
     PaymentError::NoRoute(reason)
 }
 
-/// Picks the settlement the payer's token and chain pay directly.
+/// Picks the settlement the payer's token and chain pay directly. The chain is the payer's
+/// chain ID within its source's family (Bitcoin's `"1"` is not Ethereum's `"1"`).
 fn pick_settlement<'a>(
     flow: &'a Flow,
     request: &QuoteRequest,
     chain_id: &str,
+    chain_name: Option<ChainName>,
 ) -> Result<&'a Settlement, PaymentError> {
     let settlements = flow
         .settlement_config
         .as_ref()
         .map(|c| c.settlements.as_slice())
         .unwrap_or_default();
-    let on_chain: Vec<&Settlement> = settlements
-        .iter()
-        .filter(|s| s.chain_id == chain_id)
-        .collect();
+    let same_chain = |s: &Settlement| {
+        s.chain_id == chain_id
+            && chain_name
+                .is_none_or(|n| chain_key(n, chain_id) == chain_key(s.chain_name, chain_id))
+    };
+    let on_chain: Vec<&Settlement> = settlements.iter().filter(|s| same_chain(s)).collect();
     let found = match &request.from_token_address {
         Some(token) => on_chain
             .iter()
@@ -133,7 +141,7 @@ async fn fee_estimate(
     };
     let decimals = chain.node.native_decimals();
     let native_value = format_units(wei, decimals);
-    let symbol = chain.config.native_symbol.clone();
+    let symbol = chain.config.native_symbol().to_owned();
     let usd_value = match app.prices.price(&symbol, "USD").await {
         Ok(Some(price)) => sluice_domain::money::parse_decimal(&price).map(|(p, scale)| {
             // fee × price / 10^(decimals + scale), shown in cents.
@@ -174,7 +182,7 @@ pub async fn plan(
                 "the source names no chain; say which chain the payer pays on",
             )
         })?;
-    let settlement = pick_settlement(flow, request, &chain_id)?;
+    let settlement = pick_settlement(flow, request, &chain_id, source.from_chain_name)?;
     let destination = flow
         .destination_config
         .as_ref()
@@ -184,9 +192,9 @@ pub async fn plan(
                 .find(|d| d.chain_name == settlement.chain_name)
         })
         .ok_or_else(|| no_route(format!("no destination on {}", settlement.chain_name)))?;
-    let chain = (settlement.chain_name.is_evm_family())
-        .then(|| app.chains.get(&chain_id))
-        .flatten()
+    let chain = app
+        .chains
+        .get(settlement.chain_name, &chain_id)
         .ok_or_else(|| {
             PaymentError::ChainNotConfigured(format!(
                 "No RPC endpoint is configured for {} chain {chain_id}.",

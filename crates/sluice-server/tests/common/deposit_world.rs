@@ -120,24 +120,9 @@ impl DepositWorld {
         }
     }
 
-    /// Another Sluice instance's watcher: on PostgreSQL over its own connection pool (a
-    /// separate process would look the same to the database); on SQLite, where one server
-    /// owns a file, a second watcher in the same process.
+    /// Another Sluice instance's watcher ([`second_instance`]).
     pub async fn second_instance(&self) -> ChainWatcher {
-        let state = if self.app.db.url.starts_with("postgres") {
-            let store = sluice_server::store::connect(&self.app.db.url)
-                .await
-                .unwrap();
-            let config = (*self.app.state.config).clone();
-            sluice_server::AppState::with_config(
-                store,
-                std::sync::Arc::new(self.app.clock.clone()),
-                config,
-            )
-        } else {
-            self.app.state.clone()
-        };
-        ChainWatcher::new(state)
+        second_instance(&self.app).await
     }
 
     /// Sends `amount` of the test USDC from the payer; returns the transaction hash.
@@ -204,4 +189,18 @@ pub fn states(view: &Value) -> (String, String) {
         view["executionState"].as_str().unwrap_or("?").to_owned(),
         view["settlementState"].as_str().unwrap_or("?").to_owned(),
     )
+}
+
+/// Another Sluice instance's watcher: on PostgreSQL over its own connection pool (a separate
+/// process would look the same to the database); on SQLite, where one server owns a file, a
+/// second watcher in the same process.
+pub async fn second_instance(app: &TestApp) -> ChainWatcher {
+    let state = if app.db.url.starts_with("postgres") {
+        let store = sluice_server::store::connect(&app.db.url).await.unwrap();
+        let config = (*app.state.config).clone();
+        sluice_server::AppState::with_config(store, std::sync::Arc::new(app.clock.clone()), config)
+    } else {
+        app.state.clone()
+    };
+    ChainWatcher::new(state)
 }

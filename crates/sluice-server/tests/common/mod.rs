@@ -8,10 +8,14 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod bitcoin_world;
 pub mod coinbase_double;
 pub mod deposit;
 pub mod deposit_world;
 pub mod evm;
+/// The real Bitcoin node harness, shared with sluice-chain's tests.
+#[path = "../../../sluice-chain/tests/common/litecoin.rs"]
+pub mod litecoin;
 pub mod rpc_proxy;
 pub mod wallet;
 

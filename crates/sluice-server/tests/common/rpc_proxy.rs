@@ -1,5 +1,6 @@
-//! A counting JSON-RPC proxy in front of anvil: forwards every request unchanged and counts
-//! calls by method, so that tests can measure what the watcher asks of a node.
+//! A counting JSON-RPC proxy in front of a node (anvil, litecoind): forwards every request
+//! unchanged, its credentials included, and counts calls by method, so that tests can measure
+//! what the watcher asks of a node.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,11 @@ pub struct CountingProxy {
     counts: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
-async fn forward(State(up): State<Upstream>, body: axum::body::Bytes) -> axum::response::Response {
+async fn forward(
+    State(up): State<Upstream>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
     if let Ok(request) = serde_json::from_slice::<Value>(&body) {
         let calls = match &request {
             Value::Array(batch) => batch.clone(),
@@ -32,14 +37,14 @@ async fn forward(State(up): State<Upstream>, body: axum::body::Bytes) -> axum::r
             *counts.entry(method).or_default() += 1;
         }
     }
-    let answer = up
+    let mut request = up
         .http
         .post(&up.url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .expect("anvil answers");
+        .header("content-type", "application/json");
+    if let Some(auth) = headers.get("authorization") {
+        request = request.header("authorization", auth);
+    }
+    let answer = request.body(body).send().await.expect("the node answers");
     let status = answer.status().as_u16();
     let bytes = answer.bytes().await.unwrap();
     axum::response::Response::builder()

@@ -1,5 +1,7 @@
-//! The watched addresses, in memory: every EVM deposit address ever allocated (a transfer to
-//! a final flow's address must still be recorded), loaded incrementally. Allocations are read
+//! The watched addresses, in memory: every deposit address ever allocated, of every family
+//! (a transfer to a final flow's address must still be recorded), loaded incrementally. One
+//! map serves all chains: a family's scan only ever asks about addresses in its own form
+//! (`0x…` hex on EVM, `bc1…`/`tb1…` on Bitcoin), which never equal another family's. Allocations are read
 //! again from a little before the newest one seen, so an allocation whose transaction
 //! committed after a later one is not missed.
 
@@ -15,26 +17,26 @@ const OVERLAP_SECS: i64 = 300;
 #[derive(Default)]
 pub struct AddressBook {
     by_address: HashMap<String, (EnvironmentId, FlowId)>,
-    newest: Option<Timestamp>,
+    newest: HashMap<ChainFamily, Timestamp>,
 }
 
 impl AddressBook {
     pub async fn refresh(&mut self, store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
-        let since = self.newest.map_or(Timestamp(i64::MIN), |t| {
-            t.plus_seconds(-OVERLAP_SECS).min(now)
-        });
-        for watched in store.watched_addresses(ChainFamily::Evm, since).await? {
-            self.newest = Some(
-                self.newest
-                    .map_or(watched.created_at, |n| n.max(watched.created_at)),
-            );
-            self.by_address
-                .insert(watched.address, (watched.environment_id, watched.flow_id));
+        for family in ChainFamily::ALL {
+            let since = self.newest.get(&family).map_or(Timestamp(i64::MIN), |t| {
+                t.plus_seconds(-OVERLAP_SECS).min(now)
+            });
+            for watched in store.watched_addresses(family, since).await? {
+                let newest = self.newest.entry(family).or_insert(watched.created_at);
+                *newest = (*newest).max(watched.created_at);
+                self.by_address
+                    .insert(watched.address, (watched.environment_id, watched.flow_id));
+            }
         }
         Ok(())
     }
 
-    /// The flow whose deposit address this is (`address` in lower case).
+    /// The flow whose deposit address this is (`address` in lower case, as stored).
     pub fn flow_of(&self, address: &str) -> Option<(EnvironmentId, FlowId)> {
         self.by_address.get(address).copied()
     }

@@ -17,13 +17,17 @@ const BATCH: u32 = 100;
 
 pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    let chain_id = chain.config.chain_id.as_str();
+    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
+    let key = chain.config.key();
+    let chain_id = key.as_str();
     let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations.max(1)) else {
         return Ok(0);
     };
     let mut canonical: HashMap<u64, String> = HashMap::new();
     let mut done = 0;
-    for seen in store.pending_transfers(chain_id, deepest).await? {
+    for mut seen in store.pending_transfers(chain_id, deepest).await? {
+        // Stored under the chain's key; recorded on the flow under its chain ID.
+        seen.transfer.chain_id.clone_from(&chain.config.chain_id);
         let number = seen.transfer.block_number;
         let hash = match canonical.get(&number) {
             Some(hash) => hash.clone(),

@@ -119,7 +119,10 @@ impl ChainWatcher {
         payments: &mut PaymentBook,
         report: &mut StepReport,
     ) -> Result<(), StoreError> {
-        let chain_id = chain.config.chain_id.as_str();
+        // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not
+        // Ethereum's).
+        let key = chain.config.key();
+        let chain_id = key.as_str();
         let head = match chain.node.head().await {
             Ok(head) => head,
             Err(e) => {

@@ -19,7 +19,8 @@ const OVERLAP_SECS: i64 = 300;
 pub struct WatchedPayment {
     pub environment_id: EnvironmentId,
     pub flow_id: FlowId,
-    pub chain_id: String,
+    /// The chain's key ([`crate::config::ChainConfig::key`]).
+    pub chain_key: String,
     /// As the payer reported it; [`PaymentBook::claims`] puts it in the family's form.
     pub tx_hash: String,
     pub broadcasted_at: Timestamp,
@@ -45,7 +46,10 @@ fn watched(flow: &Flow) -> Option<WatchedPayment> {
     Some(WatchedPayment {
         environment_id: flow.environment_id,
         flow_id: flow.id,
-        chain_id: flow.to_chain_id.clone()?,
+        chain_key: crate::config::chain_key(
+            flow.to_chain_name.unwrap_or(sluice_domain::ChainName::Evm),
+            flow.to_chain_id.as_deref()?,
+        ),
         tx_hash: flow.tx_hash.clone()?,
         broadcasted_at: flow.broadcasted_at.unwrap_or(flow.updated_at),
         located: false,
@@ -74,14 +78,13 @@ impl PaymentBook {
         Ok(())
     }
 
-    /// The payments on `chain_id`.
-    pub fn on_chain<'a>(&'a self, chain_id: &'a str) -> impl Iterator<Item = &'a WatchedPayment> {
-        self.by_flow
-            .values()
-            .filter(move |p| p.chain_id == chain_id)
+    /// The payments on the chain with key `chain`.
+    pub fn on_chain<'a>(&'a self, chain: &'a str) -> impl Iterator<Item = &'a WatchedPayment> {
+        self.by_flow.values().filter(move |p| p.chain_key == chain)
     }
 
-    /// Each hash on `chain_id`, in the family's canonical form, with the flow claiming it.
+    /// Each hash on the chain with key `chain`, in the family's canonical form, with the flow
+    /// claiming it.
     pub fn claims<'a>(
         &'a self,
         chain_id: &'a str,

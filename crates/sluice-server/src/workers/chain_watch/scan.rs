@@ -84,7 +84,9 @@ pub async fn scan(
     head: u64,
 ) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    let chain_id = chain.config.chain_id.as_str();
+    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
+    let key = chain.config.key();
+    let chain_id = key.as_str();
     let now = app.clock.now();
     let from = cursor.next_block;
     if from > head {
@@ -123,7 +125,7 @@ pub async fn scan(
         store.rewind_scan(chain_id, back_to).await?;
         return Ok(1);
     }
-    let seen = deposits(chain_id, &found, watched.addresses);
+    let seen = deposits(&chain.config.chain_id, &found, watched.addresses);
     let sighted = sightings(&found, watched);
     let next = ScanCursor {
         next_block: to + 1,

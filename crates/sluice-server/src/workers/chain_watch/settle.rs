@@ -38,7 +38,9 @@ pub async fn locate_new(
     book: &mut PaymentBook,
     cursor: &ScanCursor,
 ) -> Result<usize, StoreError> {
-    let chain_id = chain.config.chain_id.as_str();
+    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
+    let key = chain.config.key();
+    let chain_id = key.as_str();
     let new: Vec<_> = book
         .on_chain(chain_id)
         .filter(|p| !p.located)
@@ -139,7 +141,9 @@ pub async fn settle_confirmed(
     head: u64,
 ) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    let chain_id = chain.config.chain_id.as_str();
+    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
+    let key = chain.config.key();
+    let chain_id = key.as_str();
     let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations.max(1)) else {
         return Ok(0);
     };
@@ -184,7 +188,9 @@ pub async fn fail_not_found(
 ) -> Result<usize, StoreError> {
     let now = app.clock.now();
     let window = app.config.tracker.not_found_after_secs;
-    let chain_id = chain.config.chain_id.as_str();
+    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
+    let key = chain.config.key();
+    let chain_id = key.as_str();
     let overdue: Vec<_> = book
         .on_chain(chain_id)
         .filter(|p| p.located && !sighted.contains(&p.flow_id))
@@ -194,8 +200,8 @@ pub async fn fail_not_found(
     let mut verdicts = 0;
     for p in overdue {
         let message = format!(
-            "Transaction {} was not found on chain {chain_id} in time.",
-            p.tx_hash
+            "Transaction {} was not found on chain {} in time.",
+            p.tx_hash, chain.config.chain_id
         );
         let failure = failure(
             "tx_not_found",
