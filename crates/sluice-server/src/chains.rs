@@ -28,7 +28,7 @@ pub enum Identity {
     Proven,
     /// The node did not answer (the error, without the RPC URL, which may hold an API key).
     Unreachable(String),
-    /// The node serves another chain.
+    /// The node serves another chain; `reported` as people read it ("chain ID 1").
     Mismatch { reported: String },
 }
 
@@ -81,7 +81,9 @@ impl ChainRuntime {
         }
         let identity = match self.node.network_id().await {
             Ok(id) if id == self.config.expected_network() => Identity::Proven,
-            Ok(reported) => Identity::Mismatch { reported },
+            Ok(reported) => Identity::Mismatch {
+                reported: self.config.network_label(&reported),
+            },
             Err(e) => Identity::Unreachable(without_url(&e)),
         };
         if let Identity::Mismatch { reported } = &identity {

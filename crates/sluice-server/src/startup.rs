@@ -99,16 +99,17 @@ pub async fn serve(args: ServeArgs, database_url: &str) -> CliResult {
 async fn prove_chains(app: &AppState) -> CliResult {
     for chain in app.chains.all() {
         let (name, id) = (&chain.config.chain_name, &chain.config.chain_id);
+        let expected = chain.config.network_label(&chain.config.expected_network());
         match chain.ensure_proven(SystemClock.now()).await {
             Ok(()) => {}
             Err(Identity::Mismatch { reported }) => {
                 return Err(format!(
-                    "chain {name} {id}: its node (rpc_url) reports chain ID {reported}, not {id}; fix rpc_url or chain_id"
+                    "chain {name} {id}: its node (rpc_url) reports {reported}, not {expected}; fix rpc_url or the chain's settings"
                 )
                 .into());
             }
             Err(other) => console::warning(format_args!(
-                "chain {name} {id}: the node is {}; it is asked again before first use, and nothing is quoted, prepared or settled on it until it answers chain ID {id}",
+                "chain {name} {id}: the node is {}; it is asked again before first use, and nothing is quoted, prepared or settled on it until it answers {expected}",
                 other.describe()
             )),
         }

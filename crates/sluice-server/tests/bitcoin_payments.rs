@@ -16,6 +16,7 @@ both_backends!(
     a_payment_to_another_address_fails_as_wrong_recipient,
     a_payment_reorged_away_is_checked_again,
     a_wallet_without_coins_is_refused_at_prepare,
+    a_node_of_another_network_is_never_quoted_on,
 );
 
 /// A BTC flow attached to the node's funded payer wallet and quoted.
@@ -170,5 +171,51 @@ async fn a_wallet_without_coins_is_refused_at_prepare(backend: Backend) {
         states(&w.view(&q.flow).await).0,
         "quoted",
         "nothing changed"
+    );
+}
+
+async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
+    let Some(node) = common::litecoin::Node::start().await else {
+        return;
+    };
+    // Configured as testnet, served by the regtest node.
+    let mut config = common::bitcoin_world::bitcoin_config(&node.url, &node);
+    config.chains[0].chain_id = "testnet".into();
+    config.chains[0].network = Some(sluice_chain::bitcoin::BitcoinNetwork::Testnet);
+    let Some(app) = common::TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let testnet =
+        bech32::segwit::encode_v0(bech32::Hrp::parse("tb").unwrap(), &[0x11; 20]).unwrap();
+    let flow = app
+        .create_flow_with(json!({
+            "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "BTC", "chainId": "testnet", "tokenAddress": "bitcoin", "symbol": "BTC", "tokenDecimals": 8}]},
+            "destinationConfig": {"destinations": [{"chainName": "BTC", "type": "address", "identifier": testnet}]}
+        }))
+        .await;
+    let flow = flow["id"].as_str().unwrap();
+    let source = json!({"sourceType": "wallet", "fromAddress": testnet, "fromChainId": "testnet", "fromChainName": "BTC"});
+    let attached = app.attach(flow, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap();
+    let quote = json!({"fromTokenAddress": "bitcoin", "fromChainId": "testnet"});
+    let reply = app
+        .payer(
+            reqwest::Method::POST,
+            flow,
+            "/quote",
+            Some(session),
+            Some(&quote),
+        )
+        .await;
+    let body = reply.assert_error(502, "chain_unavailable");
+    assert!(
+        body["error"].as_str().unwrap().contains("network regtest"),
+        "{body}"
+    );
+    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
+    let ready = ready.body.as_str().unwrap().to_owned();
+    assert!(
+        ready.contains("chain BTC testnet: wrong network: the node reports network regtest"),
+        "{ready}"
     );
 }

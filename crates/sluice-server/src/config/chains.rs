@@ -98,6 +98,15 @@ impl ChainConfig {
         }
     }
 
+    /// A network identity as people read it: "chain ID 8453", "network regtest".
+    pub fn network_label(&self, id: &str) -> String {
+        if self.is_bitcoin() {
+            format!("network {id}")
+        } else {
+            format!("chain ID {id}")
+        }
+    }
+
     /// How Sluice logs in to a Bitcoin node (validation made sure there is a way).
     pub fn bitcoin_auth(&self) -> Option<BitcoinAuth> {
         match (&self.rpc_cookie_file, &self.rpc_user, &self.rpc_password) {
@@ -303,5 +312,94 @@ mod tests {
             chain("8453", Some(" Base (test) ")).display_name(),
             "Base (test)"
         );
+    }
+
+    fn parsed(chain: &str) -> Result<crate::config::Config, String> {
+        crate::config::Config::parse(&format!("[[chains]]\n{chain}"))
+    }
+
+    const BTC: &str = "chain_name = \"BTC\"\nrpc_url = \"http://127.0.0.1:8332\"\n";
+
+    #[test]
+    fn a_bitcoin_chain_names_its_network_and_credentials() {
+        let config = parsed(&format!(
+            "{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\nrpc_user = \"sluice\"\nrpc_password = \"hunter2\""
+        ))
+        .unwrap();
+        let chain = &config.chains[0];
+        assert_eq!(chain.key(), "BTC:1", "not Ethereum's chain 1");
+        assert_eq!(chain.expected_network(), "bitcoin");
+        assert_eq!(chain.native_symbol(), "BTC");
+        assert_eq!(chain.display_name(), "Bitcoin");
+        assert_eq!(chain.fee_rate_sat_vb(), DEFAULT_FEE_RATE_SAT_VB);
+        assert!(
+            !format!("{config:?}").contains("hunter2"),
+            "the password never reaches a log line"
+        );
+        let cookie = parsed(&format!(
+            "{BTC}chain_id = \"regtest\"\nnetwork = \"regtest\"\nrpc_cookie_file = \"/var/lib/bitcoind/.cookie\""
+        ))
+        .unwrap();
+        assert!(matches!(
+            cookie.chains[0].bitcoin_auth(),
+            Some(BitcoinAuth::CookieFile(_))
+        ));
+        // Bitcoin's "1" and Ethereum's "1" are two chains.
+        let both = format!(
+            "{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\nrpc_cookie_file = \"/c\"\n[[chains]]\nchain_name = \"ETH\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8545\""
+        );
+        assert_eq!(parsed(&both).unwrap().chains.len(), 2);
+    }
+
+    #[test]
+    fn bitcoin_settings_are_checked() {
+        let bad = |chain: String, expected: &str| {
+            let err = parsed(&chain).unwrap_err();
+            assert!(err.contains(expected), "{chain}: {err}");
+        };
+        let auth = "rpc_cookie_file = \"/c\"\n";
+        bad(
+            format!("{BTC}chain_id = \"1\"\n{auth}"),
+            "chains[0].network: required",
+        );
+        bad(
+            format!("{BTC}chain_id = \"1\"\nnetwork = \"regtest\"\n{auth}"),
+            "chains[0].chain_id: a regtest chain's ID is \"regtest\"",
+        );
+        bad(
+            format!("{BTC}chain_id = \"bitcoin\"\nnetwork = \"mainnet\"\n{auth}"),
+            "unknown variant",
+        );
+        bad(
+            format!("{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n"),
+            "chains[0].rpc_user: a Bitcoin node needs rpc_user and rpc_password, or rpc_cookie_file",
+        );
+        bad(
+            format!("{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\nrpc_user = \"u\"\n"),
+            "chains[0].rpc_user",
+        );
+        bad(
+            format!(
+                "{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\nrpc_user = \"u\"\nrpc_password = \"p\"\n{auth}"
+            ),
+            "not both",
+        );
+        bad(
+            format!("{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n{auth}fee_rate_sat_vb = 0\n"),
+            "chains[0].fee_rate_sat_vb",
+        );
+        bad(
+            "chain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8545\"\nnetwork = \"bitcoin\"\n".into(),
+            "chains[0].network: is a Bitcoin setting",
+        );
+        bad(
+            "chain_name = \"SOL\"\nchain_id = \"101\"\nrpc_url = \"http://127.0.0.1:8899\"\n"
+                .into(),
+            "chains[0].chain_name: SOL cannot be configured yet",
+        );
+        let twice = format!(
+            "{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n{auth}[[chains]]\n{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n{auth}"
+        );
+        bad(twice, "chains[1].chain_id: BTC chain 1 is configured twice");
     }
 }
