@@ -114,9 +114,11 @@ try {
   }
 
   async function showDeposit() {
-    await page.locator("#deposit-address").filter({ hasText: /^0x/ }).waitFor();
+    await page.locator("#deposit-address").filter({ hasText: /^(0x|bc1|tb1|bcrt1)/ }).waitFor();
     await page.locator("#deposit-qr").evaluate((img) => img.decode());
+    const qrSource = await page.locator("#deposit-qr").getAttribute("src");
     return {
+      qr: new URL(qrSource, page.url()).searchParams.get("data"),
       address: await page.locator("#deposit-address").textContent(),
       amount: await page.locator("#deposit-amount").textContent(),
       network: await page.locator("#deposit-network").textContent(),

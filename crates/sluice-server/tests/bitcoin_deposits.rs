@@ -19,6 +19,7 @@ both_backends!(
     a_short_deposit_fails_at_expiry_with_both_amounts,
     another_instance_takes_the_scan_over_without_gap_or_double_count,
     node_calls_per_block_do_not_grow_with_open_flows,
+    a_key_of_another_network_is_refused_before_an_address_is_handed_out,
 );
 
 /// A quoted BTC deposit flow: its ID and deposit address.
@@ -196,4 +197,38 @@ async fn node_calls_per_block_do_not_grow_with_open_flows(backend: Backend) {
     assert_eq!(few_calls, many_calls, "10 vs {n} open flows");
     let blocks = few_calls.get("getblock").copied().unwrap_or_default();
     assert_eq!(blocks, 20, "each block read once: {few_calls:?}");
+}
+
+async fn a_key_of_another_network_is_refused_before_an_address_is_handed_out(backend: Backend) {
+    let Some(w) = BitcoinWorld::start(backend).await else {
+        return;
+    };
+    // A mainnet key (xpub) for the regtest chain: its bc1 addresses would never be matched.
+    let key = ExtendedPublicKey::parse(common::deposit::V1_M_0H).unwrap();
+    let record = sluice_store::DepositKeyRecord {
+        environment_id: w.app.env_id,
+        family: ChainFamily::Btc,
+        xpub: key.to_base58(),
+        fingerprint: key.fingerprint(),
+        next_index: 0,
+        updated_at: common::START,
+    };
+    w.app.store.set_deposit_key(&record).await.unwrap();
+    let flow = w.create_flow(json!({})).await;
+    let source =
+        json!({"sourceType": "deposit_address", "fromChainId": "regtest", "fromChainName": "BTC"});
+    let attached = w.app.attach(&flow, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap();
+    let quote = json!({"fromTokenAddress": "bitcoin", "fromChainId": "regtest"});
+    let refused = w.payer(&flow, session, "/quote", &quote).await;
+    let body = refused.assert_error(422, "chain_not_configured");
+    assert!(
+        body["error"].as_str().unwrap().contains("another network"),
+        "{body}"
+    );
+    let view = w.view(&flow).await;
+    assert!(
+        view.get("depositAddress").is_none(),
+        "no address handed out: {view}"
+    );
 }

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::bitcoin_world::{BitcoinWorld, FLOW_SATS};
 use common::coinbase_double::{CoinbaseDouble, configure_coinbase};
 use common::deposit_world::DepositWorld;
 use common::evm::{MERCHANT, NATIVE, PAYER};
@@ -99,11 +100,13 @@ async fn browse(
     url: &str,
     reject_first: bool,
 ) -> tokio::process::Child {
-    browse_with(w, scenario, name, url, json!({"rejectFirst": reject_first})).await
+    let options = json!({"rejectFirst": reject_first});
+    browse_with(&w.chain.url, scenario, name, url, options).await
 }
 
+/// Runs one scenario whose injected wallet talks to the EVM node at `rpc_url`.
 async fn browse_with(
-    w: &DepositWorld,
+    rpc_url: &str,
     scenario: &str,
     name: &str,
     url: &str,
@@ -111,7 +114,7 @@ async fn browse_with(
 ) -> tokio::process::Child {
     let mut config = json!({
         "url": url, "scenario": scenario, "name": name,
-        "rpcUrl": w.chain.url, "account": PAYER, "chainId": 31337,
+        "rpcUrl": rpc_url, "account": PAYER, "chainId": 31337,
         "shots": repo().join("target/payment-page-screenshots"),
     });
     for (k, v) in options.as_object().unwrap() {
@@ -189,9 +192,9 @@ async fn set_display_name(w: &DepositWorld, name: Option<&str>) {
 }
 
 /// The flow's deposit address, once the page has had one allocated.
-async fn deposit_address(w: &DepositWorld, flow: &str) -> String {
+async fn deposit_address(app: &TestApp, flow: &str) -> String {
     for _ in 0..600 {
-        if let Some(address) = w.app.stored_flow(flow).await.deposit_address {
+        if let Some(address) = app.stored_flow(flow).await.deposit_address {
             return address;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -256,7 +259,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
     // Its first quote expires before the payer signs: the page quotes again by itself.
     let browser = browse_with(
-        &w,
+        &w.chain.url,
         "wallet",
         "wallet-erc20",
         &url,
@@ -276,7 +279,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     // To a deposit address: the test sends the funds once the page shows the address.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
     let browser = browse(&w, "deposit", "deposit", &url, false).await;
-    let address = deposit_address(&w, &flow).await;
+    let address = deposit_address(&w.app, &flow).await;
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "deposit").await;
     let shown = event(&events, "deposit");
@@ -318,7 +321,11 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
         ("german-browser", url.clone(), "de-DE"),
     ] {
         let options = json!({"locale": locale});
-        let events = finished(browse_with(&w, "language", name, &url, options).await, name).await;
+        let events = finished(
+            browse_with(&w.chain.url, "language", name, &url, options).await,
+            name,
+        )
+        .await;
         let page = event(&events, "page");
         assert_eq!(page["lang"], "de", "{name}");
         assert_eq!(page["heading"], "Zahlung an Acme Coffee", "{name}");
@@ -336,7 +343,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     // Through Coinbase: the page opens the purchase link; the bought USDC arrives.
     let (flow, url) = payment_link(&w, &w.usdc, json!({})).await;
     let browser = browse(&w, "exchange", "coinbase", &url, false).await;
-    let address = deposit_address(&w, &flow).await;
+    let address = deposit_address(&w.app, &flow).await;
     // The payer buys after the page reported the purchase link opened (P7).
     for _ in 0..600 {
         if w.app.stored_flow(&flow).await.execution_state.as_str() == "broadcasted" {
@@ -378,5 +385,65 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     )
     .await;
     assert_eq!(event(&events, "page")["iconStatus"], 200);
+    stop.cancel();
+}
+
+/// A Bitcoin payer on the hosted page: a `tb1…` deposit address with its BIP-21 QR code and
+/// the network named, the test's node wallet pays it, and the page completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bitcoin_payers_pay_to_a_deposit_address_on_the_hosted_page() {
+    if !browser_ready() {
+        return;
+    }
+    let Some(w) = BitcoinWorld::start(Backend::Sqlite).await else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    w.app
+        .clock
+        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    w.node.funded_payer("bech32").await;
+    // A block every 250 ms, the watcher (another holder: the world's gives its lease up)
+    // stepped to idle after each.
+    w.watcher.release().await;
+    let watcher = Arc::new(ChainWatcher::new(w.app.state.clone()));
+    let (rpc, stop) = (w.node.rpc(), CancellationToken::new());
+    let miner = common::litecoin::on_node(&common::bitcoin_world::program_address(0x33));
+    let running = stop.clone();
+    tokio::spawn(async move {
+        while !running.is_cancelled() {
+            let _: Result<Value, _> = rpc.call("generatetoaddress", json!([1, miner])).await;
+            while let Ok(Step::Worked(_)) = watcher.run_once().await {}
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let body = json!({"amount": "25.00", "currency": "USD",
+        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "BTC", "chainId": "regtest", "tokenAddress": "bitcoin", "symbol": "BTC", "tokenDecimals": 8}]},
+        "destinationConfig": {"destinations": [{"chainName": "BTC", "type": "address", "identifier": w.merchant}]}});
+    let created = w
+        .app
+        .server(reqwest::Method::POST, "/payment-links", Some(&body))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
+    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
+    let browser = browse_with("", "deposit", "bitcoin-deposit", &url, json!({})).await;
+    let address = deposit_address(&w.app, &flow).await;
+    assert!(address.starts_with("tb1q"), "{address}");
+    w.send(&address, FLOW_SATS).await;
+    let events = finished(browser, "bitcoin-deposit").await;
+    let shown = event(&events, "deposit");
+    assert_eq!(shown["address"], address.as_str());
+    assert_eq!(shown["amount"], "0.0005 BTC");
+    let network = shown["network"].as_str().unwrap();
+    assert!(network.contains("Bitcoin regtest"), "{network}");
+    assert_eq!(
+        shown["qr"],
+        format!("bitcoin:{address}?amount=0.0005"),
+        "a BIP-21 URI"
+    );
+    assert!(final_status(&events).contains("Payment complete"));
     stop.cancel();
 }

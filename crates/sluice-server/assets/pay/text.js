@@ -38,8 +38,10 @@ const pageText = (() => {
     document.getElementById("loading").textContent = t("loading");
   }
 
+  // Keyed as the server keys chains (ChainConfig::key): Bitcoin's "1" is not Ethereum's.
   function networkName(chainName, chainId) {
-    if (Object.hasOwn(networks, chainId)) return networks[chainId];
+    const key = chainName === "BTC" ? `BTC:${chainId}` : chainId;
+    if (Object.hasOwn(networks, key)) return networks[key];
     return chainName === "BTC" ? t("bitcoin") : t("chain", { id: chainId });
   }
 

@@ -132,13 +132,14 @@ fn attribute(text: &str) -> String {
 }
 
 /// The page's `<main>` with what `pay.js` shows beside the flow: the merchant's display name
-/// (absent: a neutral heading) and each configured chain ID's network name.
+/// (absent: a neutral heading) and each configured chain's network name, by chain key (the
+/// chain ID; `BTC:<chain ID>` for Bitcoin, as `text.js` looks it up).
 fn with_page_data(app: &AppState, html: &str, merchant: Option<&str>) -> String {
-    let networks: BTreeMap<&str, String> = app
+    let networks: BTreeMap<String, String> = app
         .config
         .chains
         .iter()
-        .map(|c| (c.chain_id.as_str(), c.display_name()))
+        .map(|c| (c.key(), c.display_name()))
         .collect();
     let networks = serde_json::to_string(&networks).unwrap_or_else(|_| "{}".into());
     let mut data = format!(" data-networks=\"{}\"", attribute(&networks));

@@ -5,6 +5,10 @@
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
+use sluice_chain::bitcoin::BitcoinNetwork;
+use sluice_domain::deposit_key::{
+    ChainFamily as KeyFamily, ExtendedPublicKey, Network as KeyNetwork,
+};
 use sluice_domain::flow::Source;
 use sluice_domain::payment_requests::{WalletHash, parse_broadcast, parse_prepare, parse_quote};
 use sluice_domain::request::parse_object;
@@ -13,6 +17,7 @@ use sluice_domain::{ChainName, Flow, SourceType, TokenHash};
 
 use super::body::PendingBody;
 use super::payer::{PayerContext, presented_token};
+use crate::chains::ChainRuntime;
 use crate::error::{ApiError, ErrorCode};
 use crate::payments::{self, quoting, signing};
 use crate::{AppState, lifecycle};
@@ -69,18 +74,21 @@ pub async fn quote(
     {
         // The payer sends to the flow's own address (allocated at the first quote, then
         // kept), which belongs to the merchant's wallet.
-        let watched = app
+        let chain = app
             .chains
             .get(plan.to_chain_name, &plan.to_chain_id)
-            .is_some_and(|c| c.watches_token(&plan.to_token));
-        if !watched {
-            return Err(ApiError::new(
-                ErrorCode::ChainNotConfigured,
-                format!(
-                    "Deposits of token {} on chain {} would not be seen: the server's configuration does not list that token under the chain.",
-                    plan.to_token, plan.to_chain_id
-                ),
-            ));
+            .filter(|c| c.watches_token(&plan.to_token))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::ChainNotConfigured,
+                    format!(
+                        "Deposits of token {} on chain {} would not be seen: the server's configuration does not list that token under the chain.",
+                        plan.to_token, plan.to_chain_id
+                    ),
+                )
+            })?;
+        if flow.deposit_address.is_none() {
+            deposit_key_fits(&app, ctx.environment.id, &chain).await?;
         }
         let with_address = lifecycle::assign_deposit_address(
             app.store.as_ref(),
@@ -172,6 +180,40 @@ pub async fn prepare(
     .await??;
     tracing::info!(flow.id = %prepared.id, "signing payload prepared");
     Ok(Json(prepared.payer_view()))
+}
+
+/// A Bitcoin deposit key of another network than the chain's would hand out addresses that
+/// the chain's wallets refuse and its scan never matches (a `tpub` on mainnet): refused
+/// before an address is allocated.
+async fn deposit_key_fits(
+    app: &AppState,
+    env: sluice_domain::EnvironmentId,
+    chain: &ChainRuntime,
+) -> Result<(), ApiError> {
+    let Some(network) = chain.config.network.filter(|_| chain.config.is_bitcoin()) else {
+        return Ok(());
+    };
+    let keys = app.store.deposit_keys(env).await?;
+    let key = keys.iter().find(|k| k.family == KeyFamily::Btc);
+    let key_network = key
+        .and_then(|k| ExtendedPublicKey::parse(&k.xpub).ok())
+        .map(|k| k.network());
+    let fits = match key_network {
+        None => true, // no key: allocation answers that itself
+        Some(KeyNetwork::Main) => network == BitcoinNetwork::Bitcoin,
+        Some(KeyNetwork::Test) => network != BitcoinNetwork::Bitcoin,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::ChainNotConfigured,
+        format!(
+            "The environment's BTC deposit key belongs to another network than chain {} ({}); set a key of that network with `sluice env set-deposit-key`.",
+            chain.config.chain_id,
+            network.as_str()
+        ),
+    ))
 }
 
 /// P7 `POST …/broadcast`.
