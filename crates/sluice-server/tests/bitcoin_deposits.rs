@@ -95,6 +95,28 @@ async fn split_over_and_late_deposits_follow_the_amount_rules(backend: Backend) 
     assert_eq!(deposits.len(), 3, "{view}");
     assert_eq!(deposits[2]["counted"], false);
     assert_eq!(w.deposit_events(&split).await.len(), 3);
+
+    // The operator's list shows the BTC addresses and what each received.
+    let env = w.app.env_id.to_string();
+    let args = ["env", "deposit-addresses", "--env", &env];
+    let (ok, out, err) = common::binary::sluice(&w.app.db.url, &args).await;
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["chainFamily"], "BTC");
+    assert_eq!(lines[0]["address"], split_address.as_str());
+    assert_eq!(
+        lines[0]["received"],
+        json!([{"chainId": "regtest", "tokenAddress": "bitcoin", "amount": "55000",
+                "countedAmount": "50000", "transfers": 3}])
+    );
+    assert_eq!(
+        lines[1]["received"][0]["amount"],
+        (FLOW_SATS + 7_000).to_string()
+    );
 }
 
 async fn a_short_deposit_fails_at_expiry_with_both_amounts(backend: Backend) {

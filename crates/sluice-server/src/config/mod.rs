@@ -3,6 +3,7 @@
 //! default except the chains themselves; an invalid file stops start-up with a message naming
 //! the setting.
 
+mod chain_checks;
 mod chains;
 mod http;
 mod rate_limit;
