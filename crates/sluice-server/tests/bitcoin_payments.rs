@@ -17,6 +17,7 @@ both_backends!(
     a_payment_reorged_away_is_checked_again,
     a_wallet_without_coins_is_refused_at_prepare,
     a_node_of_another_network_is_never_quoted_on,
+    a_txid_no_block_ever_holds_fails_as_not_found,
 );
 
 /// A BTC flow attached to the node's funded payer wallet and quoted.
@@ -172,6 +173,36 @@ async fn a_wallet_without_coins_is_refused_at_prepare(backend: Backend) {
         "quoted",
         "nothing changed"
     );
+
+    // A flow priced in BTC is quoted 1:1, without a price.
+    let flow = w
+        .create_flow(json!({"amount": "0.00123", "currency": "BTC"}))
+        .await;
+    let source = json!({"sourceType": "wallet", "fromAddress": program_address(0x44), "fromChainId": "regtest", "fromChainName": "BTC"});
+    let (_, quoted) = w.attach_and_quote(&flow, &source).await;
+    assert_eq!(quoted["quote"]["toAmount"], "123000");
+}
+
+async fn a_txid_no_block_ever_holds_fails_as_not_found(backend: Backend) {
+    let Some(w) = BitcoinWorld::start(backend).await else {
+        return;
+    };
+    let payer = funded_payer(&w).await;
+    let q = quoted(&w, &payer).await;
+    w.pay_step(&q.flow, &q.session, "/prepare", &json!({}))
+        .await;
+    // A txid is 64 hex digits: an EVM hash is refused and changes nothing.
+    let evm = json!({"txHash": format!("0x{}", "ab".repeat(32))});
+    let refused = w.payer(&q.flow, &q.session, "/broadcast", &evm).await;
+    refused.assert_error(422, "validation_failed");
+    broadcast(&w, &q, &"ab".repeat(32)).await;
+    w.mine_and_step(3).await;
+    assert_eq!(states(&w.view(&q.flow).await).0, "broadcasted");
+    w.app.clock.advance_seconds(600);
+    w.step_to_idle().await;
+    let view = w.view(&q.flow).await;
+    assert_eq!(states(&view).0, "failed", "{view}");
+    assert_eq!(view["failure"]["code"], "tx_not_found", "{view}");
 }
 
 async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
