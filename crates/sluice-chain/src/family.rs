@@ -131,6 +131,13 @@ pub trait ChainFamily: Send + Sync {
     /// for one that may have landed in a block scanned before its hash was known.
     async fn locate(&self, tx_hash: &str) -> ChainResult<Option<Sighting>>;
 
+    /// Whether the node holds the transaction unmined (in its mempool). Such a payment is
+    /// waiting for a block, not lost: it never fails as not found while the node holds it.
+    /// Families whose transactions land within seconds keep the default.
+    async fn is_unmined(&self, _tx_hash: &str) -> ChainResult<bool> {
+        Ok(false)
+    }
+
     /// The mined transaction judged against `expected`, with where it is now mined; `None`
     /// if it is not (or no longer) in the canonical chain.
     async fn check_payment(

@@ -18,6 +18,7 @@ both_backends!(
     a_wallet_without_coins_is_refused_at_prepare,
     a_node_of_another_network_is_never_quoted_on,
     a_txid_no_block_ever_holds_fails_as_not_found,
+    a_payment_waiting_in_the_mempool_never_fails_as_not_found,
 );
 
 /// A BTC flow attached to the node's funded payer wallet and quoted.
@@ -249,4 +250,33 @@ async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
         ready.contains("chain BTC testnet: wrong network: the node reports network regtest"),
         "{ready}"
     );
+}
+
+async fn a_payment_waiting_in_the_mempool_never_fails_as_not_found(backend: Backend) {
+    let Some(w) = BitcoinWorld::start(backend).await else {
+        return;
+    };
+    let payer = funded_payer(&w).await;
+    let q = quoted(&w, &payer).await;
+    let prepared = w
+        .pay_step(&q.flow, &q.session, "/prepare", &json!({}))
+        .await;
+    let txid = w
+        .sign_and_send(
+            prepared["quote"]["signingPayload"]["psbt"]
+                .as_str()
+                .unwrap(),
+        )
+        .await;
+    broadcast(&w, &q, &txid).await;
+    // An hour without a block: the transaction waits in the node's mempool.
+    for _ in 0..6 {
+        w.app.clock.advance_seconds(600);
+        w.step_to_idle().await;
+    }
+    let view = w.view(&q.flow).await;
+    assert_eq!(states(&view).0, "broadcasted", "{view}");
+    w.mine_and_step(2).await;
+    let view = w.view(&q.flow).await;
+    assert_eq!(states(&view).1, "completed", "{view}");
 }

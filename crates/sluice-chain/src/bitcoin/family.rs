@@ -55,17 +55,24 @@ struct Hex {
 }
 
 impl BitcoinChain {
-    /// Where the transaction is mined in the best chain, with its outputs.
-    async fn mined(&self, txid: &str) -> Result<Option<(Sighting, Vec<(Vec<u8>, u64)>)>, RpcError> {
-        let text: Box<RawValue> = match self
+    /// The transaction as the node knows it (mined, or in its mempool), if it does.
+    async fn known(&self, txid: &str) -> Result<Option<Box<RawValue>>, RpcError> {
+        match self
             .rpc()
             .call("getrawtransaction", json!([txid, true]))
             .await
         {
-            Ok(text) => text,
+            Ok(text) => Ok(Some(text)),
             // -5: no such transaction (not mined, not in the mempool, or no txindex).
-            Err(BitcoinRpcError::Rpc { code: -5, .. }) => return Ok(None),
-            Err(e) => return Err(e.into()),
+            Err(BitcoinRpcError::Rpc { code: -5, .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Where the transaction is mined in the best chain, with its outputs.
+    async fn mined(&self, txid: &str) -> Result<Option<(Sighting, Vec<(Vec<u8>, u64)>)>, RpcError> {
+        let Some(text) = self.known(txid).await? else {
+            return Ok(None);
         };
         let tx: Verbose = serde_json::from_str(text.get())
             .map_err(|e| RpcError::Malformed(format!("getrawtransaction: {e}")))?;
@@ -159,6 +166,15 @@ impl ChainFamily for BitcoinChain {
 
     async fn locate(&self, tx_hash: &str) -> ChainResult<Option<Sighting>> {
         Ok(self.mined(tx_hash).await?.map(|(sighting, _)| sighting))
+    }
+
+    async fn is_unmined(&self, tx_hash: &str) -> ChainResult<bool> {
+        let Some(text) = self.known(tx_hash).await? else {
+            return Ok(false);
+        };
+        let tx: Verbose = serde_json::from_str(text.get())
+            .map_err(|e| RpcError::Malformed(format!("getrawtransaction: {e}")))?;
+        Ok(tx.confirmations.is_none_or(|c| c == 0))
     }
 
     async fn check_payment(

@@ -26,6 +26,8 @@ pub struct WatchedPayment {
     pub broadcasted_at: Timestamp,
     /// Whether the node was asked where the transaction is (once, when first watched).
     pub located: bool,
+    /// Overdue but held unmined by the node (a Bitcoin mempool): not asked again before this.
+    pub unmined_until: Option<Timestamp>,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ fn watched(flow: &Flow) -> Option<WatchedPayment> {
         tx_hash: flow.tx_hash.clone()?,
         broadcasted_at: flow.broadcasted_at.unwrap_or(flow.updated_at),
         located: false,
+        unmined_until: None,
     })
 }
 
@@ -106,6 +109,13 @@ impl PaymentBook {
 
     pub fn hashes(claims: &HashMap<String, &WatchedPayment>) -> HashSet<String> {
         claims.keys().cloned().collect()
+    }
+
+    /// The node holds the payment's transaction unmined: asked again after `until`.
+    pub fn mark_unmined(&mut self, flow: FlowId, until: Timestamp) {
+        if let Some(p) = self.by_flow.get_mut(&flow) {
+            p.unmined_until = Some(until);
+        }
     }
 
     pub fn mark_located(&mut self, flow: FlowId) {

@@ -178,8 +178,12 @@ pub async fn settle_confirmed(
     Ok(verdicts)
 }
 
-/// Payments never sighted whose window has passed fail as `tx_not_found`. Only called when
-/// the scan has read every block up to the head.
+/// How long an overdue payment the node holds unmined waits before it is asked about again.
+const UNMINED_RECHECK_SECS: i64 = 60;
+
+/// Payments never sighted whose window has passed fail as `tx_not_found`, unless the node
+/// still holds their transaction unmined (a Bitcoin mempool: a block may take an hour). Only
+/// called when the scan has read every block up to the head.
 pub async fn fail_not_found(
     app: &AppState,
     chain: &ChainRuntime,
@@ -195,10 +199,26 @@ pub async fn fail_not_found(
         .on_chain(chain_id)
         .filter(|p| p.located && !sighted.contains(&p.flow_id))
         .filter(|p| now >= p.broadcasted_at.plus_seconds(window))
+        .filter(|p| p.unmined_until.is_none_or(|t| now >= t))
         .cloned()
         .collect();
     let mut verdicts = 0;
     for p in overdue {
+        match chain
+            .node
+            .is_unmined(&chain.node.canonical_tx_hash(&p.tx_hash))
+            .await
+        {
+            Ok(false) => {}
+            Ok(true) => {
+                book.mark_unmined(p.flow_id, now.plus_seconds(UNMINED_RECHECK_SECS));
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(chain.id = chain_id, error = %e, "payment lookup failed; will retry");
+                return Ok(verdicts);
+            }
+        }
         let message = format!(
             "Transaction {} was not found on chain {} in time.",
             p.tx_hash, chain.config.chain_id
