@@ -19,6 +19,7 @@ both_backends!(
     a_node_of_another_network_is_never_quoted_on,
     a_txid_no_block_ever_holds_fails_as_not_found,
     a_payment_waiting_in_the_mempool_never_fails_as_not_found,
+    a_node_without_a_transaction_index_is_not_used,
 );
 
 /// A BTC flow attached to the node's funded payer wallet and quoted.
@@ -279,4 +280,22 @@ async fn a_payment_waiting_in_the_mempool_never_fails_as_not_found(backend: Back
     w.mine_and_step(2).await;
     let view = w.view(&q.flow).await;
     assert_eq!(states(&view).1, "completed", "{view}");
+}
+
+async fn a_node_without_a_transaction_index_is_not_used(backend: Backend) {
+    let Some(node) = common::litecoin::Node::start_with(&[]).await else {
+        return;
+    };
+    let config = common::bitcoin_world::bitcoin_config(&node.url, &node);
+    let Some(app) = common::TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
+    let ready = ready.body.as_str().unwrap().to_owned();
+    assert!(
+        ready.contains(
+            "network regtest without a transaction index (start the node with txindex=1)"
+        ),
+        "{ready}"
+    );
 }

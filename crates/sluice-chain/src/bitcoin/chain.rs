@@ -72,9 +72,25 @@ impl BitcoinChain {
 
     /// The network the node serves, in the configured spelling (`bitcoin`, `regtest`, …),
     /// or the node's own name when it is none of them.
+    /// A node that is not what Sluice needs answers with what it is instead, so that the
+    /// chain stays unproven: another coin on the same network name (its genesis block is not
+    /// Bitcoin's), or no transaction index (wallet payments could never be judged).
     pub async fn network_id(&self) -> BitcoinResult<String> {
         let chain = self.rpc.network().await?;
-        Ok(BitcoinNetwork::from_node(&chain).map_or(chain, |n| n.as_str().to_owned()))
+        let Some(network) = BitcoinNetwork::from_node(&chain) else {
+            return Ok(chain);
+        };
+        let name = network.as_str();
+        if let Some(expected) = network.genesis_hash() {
+            let genesis = self.rpc.block_hash(0).await?.unwrap_or_default();
+            if genesis != expected {
+                return Ok(format!("{name} of another coin (genesis block {genesis})"));
+            }
+        }
+        if let Some(problem) = self.rpc.transaction_index_problem().await? {
+            return Ok(format!("{name} {problem}"));
+        }
+        Ok(name.to_owned())
     }
 
     /// Blocks `from..=to`, each read once; `None` when one of them does not exist (the tip

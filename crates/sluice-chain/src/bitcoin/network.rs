@@ -24,6 +24,21 @@ impl BitcoinNetwork {
         }
     }
 
+    /// Bitcoin's genesis block hash on this network, where it is fixed: `None` on signet (each
+    /// signet has its own) and regtest (local by definition; Litecoin's regtest, which the
+    /// tests run, has another).
+    pub fn genesis_hash(self) -> Option<&'static str> {
+        match self {
+            Self::Bitcoin => {
+                Some("000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f")
+            }
+            Self::Testnet => {
+                Some("000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943")
+            }
+            Self::Signet | Self::Regtest => None,
+        }
+    }
+
     /// As a node names it in `getblockchaininfo`.
     pub fn from_node(chain: &str) -> Option<Self> {
         match chain {

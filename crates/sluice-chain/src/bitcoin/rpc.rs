@@ -165,6 +165,25 @@ impl BitcoinRpc {
         Ok(info.chain)
     }
 
+    /// What is wrong with the node's transaction index (`getindexinfo`), if anything: wallet
+    /// payments are looked up by txid with `getrawtransaction`, which needs `txindex=1`.
+    pub async fn transaction_index_problem(&self) -> BitcoinResult<Option<&'static str>> {
+        #[derive(Deserialize)]
+        struct Index {
+            synced: bool,
+        }
+        #[derive(Deserialize)]
+        struct Indexes {
+            txindex: Option<Index>,
+        }
+        let indexes: Indexes = self.call("getindexinfo", json!([])).await?;
+        Ok(match indexes.txindex {
+            None => Some("without a transaction index (start the node with txindex=1)"),
+            Some(Index { synced: false }) => Some("still building its transaction index"),
+            Some(_) => None,
+        })
+    }
+
     pub async fn block_count(&self) -> BitcoinResult<u64> {
         self.call("getblockcount", json!([])).await
     }

@@ -29,6 +29,11 @@ impl Drop for Node {
 
 impl Node {
     pub async fn start() -> Option<Self> {
+        Self::start_with(&["-txindex=1"]).await
+    }
+
+    /// A node started with `extra` arguments (`-txindex=1`, or none).
+    pub async fn start_with(extra: &[&str]) -> Option<Self> {
         let binary = std::env::var("SLUICE_LITECOIND").unwrap_or_else(|_| "litecoind".into());
         if std::process::Command::new(&binary)
             .arg("-version")
@@ -58,9 +63,9 @@ impl Node {
                 "-rpcbind=127.0.0.1",
                 "-rpcallowip=127.0.0.1",
                 "-fallbackfee=0.0001",
-                "-txindex=1",
                 "-printtoconsole=0",
             ])
+            .args(extra)
             .arg(format!("-rpcport={port}"))
             .arg(format!("-datadir={}", dir.display()))
             .stdout(std::process::Stdio::null())
