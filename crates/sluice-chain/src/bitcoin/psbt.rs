@@ -32,9 +32,15 @@ pub struct Shortfall {
     pub available: u64,
 }
 
-/// Below this a P2WPKH change output costs more to spend than it is worth (Bitcoin Core's
-/// dust limit at 3 sat/vB); such change is left to the fee.
-const DUST_SAT: u64 = 294;
+/// Below this an output to `script` is dust, which nodes refuse to relay: Bitcoin Core's
+/// threshold at its 3 sat/vB dust relay fee, the output's size plus the input that would
+/// spend it (546 sat for P2PKH, 540 P2SH, 294 P2WPKH, 330 P2WSH and P2TR). Change below it is
+/// left to the fee.
+pub fn dust_limit(script: &[u8]) -> u64 {
+    let output = 8 + 1 + script.len() as u64;
+    let spend = if is_segwit(script) { 67 } else { 148 };
+    (output + spend) * 3
+}
 
 /// nSequence that signals replace-by-fee (BIP-125) and enables no relative lock time.
 const RBF_SEQUENCE: u32 = 0xffff_fffd;
@@ -55,7 +61,7 @@ pub fn plan(
         total += coin.value_sat;
         inputs.push(coin);
         let with_change = fee(&inputs, &[destination, change], fee_rate);
-        if total >= amount + with_change && total - amount - with_change >= DUST_SAT {
+        if total >= amount + with_change && total - amount - with_change >= dust_limit(change) {
             return Ok(Plan {
                 inputs,
                 outputs: vec![
@@ -216,6 +222,20 @@ mod tests {
         // 11 + 68 + 2 × 31 = 141 vB at 2 sat/vB.
         assert_eq!(plan.fee_sat, 282);
         assert_eq!(plan.outputs[1], (change, 200_000 - 100_000 - 282));
+    }
+
+    #[test]
+    fn dust_limits_are_bitcoin_cores() {
+        let p2pkh = [&[0x76, 0xa9, 0x14][..], &[0; 20], &[0x88, 0xac]].concat();
+        let p2sh = [&[0xa9, 0x14][..], &[0; 20], &[0x87]].concat();
+        let p2wpkh = [&[0x00, 0x14][..], &[0; 20]].concat();
+        let p2wsh = [&[0x00, 0x20][..], &[0; 32]].concat();
+        let p2tr = [&[0x51, 0x20][..], &[0; 32]].concat();
+        let limits: Vec<u64> = [p2pkh, p2sh, p2wpkh, p2wsh, p2tr]
+            .iter()
+            .map(|s| super::dust_limit(s))
+            .collect();
+        assert_eq!(limits, [546, 540, 294, 330, 330]);
     }
 
     #[test]
