@@ -195,6 +195,9 @@ fn read_settlements(
             },
         };
         let is_native = item.bool("isNative")?;
+        if chain_name == Some(ChainName::Btc) {
+            check_bitcoin_settlement(errors, item, token_address.as_deref(), decimals);
+        }
         if let (
             Some(chain_name),
             Some(chain_id),
@@ -217,6 +220,30 @@ fn read_settlements(
         strategy,
         settlements,
     }))
+}
+
+/// Bitcoin has no tokens (spec §10): a BTC settlement is bitcoin itself, in satoshis, and
+/// anything else would be quoted at the wrong scale or never match a payment.
+fn check_bitcoin_settlement(
+    errors: &mut FieldErrors,
+    item: &Fields<'_>,
+    token_address: Option<&str>,
+    decimals: Option<u8>,
+) {
+    if token_address.is_some_and(|t| t != "bitcoin") {
+        errors.push(
+            item.path("tokenAddress"),
+            "invalid_value",
+            "must be \"bitcoin\": Bitcoin has no tokens",
+        );
+    }
+    if decimals.is_some_and(|d| d != 8) {
+        errors.push(
+            item.path("tokenDecimals"),
+            "invalid_value",
+            "must be 8 for bitcoin (amounts are in satoshis)",
+        );
+    }
 }
 
 fn read_destinations(
@@ -407,5 +434,50 @@ fn check_token_address(
             errors.push(path, "pattern", "must be 1-255 characters without spaces");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields_refused(body: Value) -> Vec<String> {
+        let body = body.as_object().unwrap().clone();
+        let env = EnvironmentId::new_random();
+        match parse_create(&body, FlowMode::Payment, env, Timestamp(0)) {
+            Err(RequestError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bitcoin_settlement_is_bitcoin_in_satoshis() {
+        let body = |token: &str, decimals: u8| {
+            serde_json::json!({
+                "amount": "25.00", "currency": "USD",
+                "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "BTC", "chainId": "1", "tokenAddress": token, "symbol": "BTC", "tokenDecimals": decimals}]},
+                "destinationConfig": {"destinations": [{"chainName": "BTC", "type": "address", "identifier": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"}]}
+            })
+        };
+        let settlement = "settlementConfig.settlements[0]";
+        assert_eq!(
+            fields_refused(body("bitcoin", 18)),
+            [format!("{settlement}.tokenDecimals")]
+        );
+        assert_eq!(
+            fields_refused(body("ordinals", 8)),
+            [format!("{settlement}.tokenAddress")]
+        );
+        let ok = body("bitcoin", 8);
+        let env = EnvironmentId::new_random();
+        assert!(
+            parse_create(
+                ok.as_object().unwrap(),
+                FlowMode::Payment,
+                env,
+                Timestamp(0)
+            )
+            .is_ok()
+        );
     }
 }
