@@ -20,6 +20,7 @@ both_backends!(
     another_instance_takes_the_scan_over_without_gap_or_double_count,
     node_calls_per_block_do_not_grow_with_open_flows,
     a_key_of_another_network_is_refused_before_an_address_is_handed_out,
+    exchange_purchases_are_not_offered_on_bitcoin,
 );
 
 /// A quoted BTC deposit flow: its ID and deposit address.
@@ -248,6 +249,39 @@ async fn a_key_of_another_network_is_refused_before_an_address_is_handed_out(bac
         body["error"].as_str().unwrap().contains("another network"),
         "{body}"
     );
+    let view = w.view(&flow).await;
+    assert!(
+        view.get("depositAddress").is_none(),
+        "no address handed out: {view}"
+    );
+}
+
+async fn exchange_purchases_are_not_offered_on_bitcoin(backend: Backend) {
+    let secret = p256::SecretKey::from_slice(&[5; 32]).unwrap();
+    let double = common::coinbase_double::CoinbaseDouble::start("cdp-key", &secret).await;
+    let coinbase = format!("[coinbase]\napi_url = \"{}\"", double.url);
+    let Some(w) = BitcoinWorld::start_with(backend, &coinbase).await else {
+        return;
+    };
+    common::coinbase_double::configure_coinbase(&w.app, "cdp-key", &secret).await;
+    let flow = w.create_flow(json!({})).await;
+    let listed = w
+        .app
+        .payer(reqwest::Method::GET, &flow, "/exchanges", None, None)
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(
+        listed.body["exchanges"],
+        json!([]),
+        "a BTC-only flow lists no exchange"
+    );
+    // Attached anyway, the quote refuses before handing out a deposit address.
+    let source = json!({"sourceType": "exchange", "exchangeProvider": "coinbase"});
+    let attached = w.app.attach(&flow, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap();
+    let quote = json!({"fromTokenAddress": "bitcoin", "fromChainId": "regtest"});
+    let refused = w.payer(&flow, session, "/quote", &quote).await;
+    refused.assert_error(422, "exchange_not_configured");
     let view = w.view(&flow).await;
     assert!(
         view.get("depositAddress").is_none(),

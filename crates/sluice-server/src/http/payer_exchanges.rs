@@ -1,6 +1,7 @@
 //! P2 `GET …/exchanges`: the exchanges a payer can buy through for this flow. An exchange is
 //! listed when this server holds its API key for the environment (loaded at start) and the
-//! flow can be paid by deposit at all (the purchase is sent to the flow's deposit address).
+//! flow can be paid by deposit on an EVM chain (the purchase is sent to the flow's deposit
+//! address; Bitcoin purchases are not offered).
 
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -46,7 +47,11 @@ pub async fn exchanges(
     State(app): State<AppState>,
     Extension(ctx): Extension<PayerContext>,
 ) -> Result<Json<ExchangeList>, ApiError> {
-    let payable_by_deposit = !depositable(&app, &ctx).await?.is_empty();
+    // Purchases are sent to EVM chains only (Coinbase Onramp's networks as configured).
+    let payable_by_deposit = depositable(&app, &ctx)
+        .await?
+        .iter()
+        .any(|o| o.chain_name.is_evm_family());
     let exchanges = if payable_by_deposit {
         app.exchanges
             .configured(ctx.environment.id)
@@ -61,6 +66,24 @@ pub async fn exchanges(
         Vec::new()
     };
     Ok(Json(ExchangeList { exchanges }))
+}
+
+/// Refuses an exchange purchase on a chain exchanges do not send to, before the quote hands
+/// out a deposit address for it.
+pub(crate) fn check_reachable(
+    flow: &sluice_domain::Flow,
+    plan: &sluice_domain::transitions::QuotePlan,
+) -> Result<(), ApiError> {
+    if flow.exchange_source.is_none() || plan.to_chain_name.is_evm_family() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::ExchangeNotConfigured,
+        format!(
+            "Exchange purchases are sent to EVM chains only; {} is not one.",
+            plan.to_chain_name
+        ),
+    ))
 }
 
 /// P5 on an exchange source: a fresh purchase link for this quote, paying `deposit_address`
@@ -90,13 +113,6 @@ pub(crate) async fn purchase_link(
                 label(provider)
             ))
         })?;
-    if !plan.to_chain_name.is_evm_family() {
-        return Err(not_configured(format!(
-            "{} purchases are sent to EVM chains only; {} is not one.",
-            label(provider),
-            plan.to_chain_name
-        )));
-    }
     let configured_name = app
         .chains
         .get(plan.to_chain_name, &plan.to_chain_id)

@@ -36,7 +36,7 @@ pub struct SourceTokenOptions {
 #[derive(Serialize, ToSchema, PartialEq, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainOption {
-    chain_name: ChainName,
+    pub(crate) chain_name: ChainName,
     chain_id: String,
     tokens: Vec<TokenOption>,
 }

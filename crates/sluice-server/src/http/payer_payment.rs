@@ -87,6 +87,7 @@ pub async fn quote(
                     ),
                 )
             })?;
+        super::payer_exchanges::check_reachable(&flow, &plan)?;
         if flow.deposit_address.is_none() {
             deposit_key_fits(&app, ctx.environment.id, &chain).await?;
         }

@@ -41,6 +41,11 @@ pub fn for_sluice(node_address: &str) -> String {
 }
 
 pub fn bitcoin_config(rpc_url: &str, node: &Node) -> Config {
+    bitcoin_config_with(rpc_url, node, "")
+}
+
+/// With `extra` configuration (TOML tables) appended.
+pub fn bitcoin_config_with(rpc_url: &str, node: &Node, extra: &str) -> Config {
     Config::parse(&format!(
         r#"
         [prices]
@@ -55,6 +60,7 @@ pub fn bitcoin_config(rpc_url: &str, node: &Node) -> Config {
         rpc_cookie_file = "{}"
         confirmations = 2
         fee_rate_sat_vb = 3
+        {extra}
         "#,
         node.cookie().display()
     ))
@@ -63,9 +69,15 @@ pub fn bitcoin_config(rpc_url: &str, node: &Node) -> Config {
 
 impl BitcoinWorld {
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, "").await
+    }
+
+    /// With `extra` configuration (TOML tables) appended.
+    pub async fn start_with(backend: Backend, extra: &str) -> Option<Self> {
         let node = Node::start().await?;
         let proxy = CountingProxy::start(&node.url).await;
-        let app = TestApp::spawn_with(backend, bitcoin_config(&proxy.url, &node)).await?;
+        let config = bitcoin_config_with(&proxy.url, &node, extra);
+        let app = TestApp::spawn_with(backend, config).await?;
         let key = ExtendedPublicKey::parse(TPUB).unwrap();
         let record = sluice_store::DepositKeyRecord {
             environment_id: app.env_id,
