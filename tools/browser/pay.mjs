@@ -181,6 +181,8 @@ try {
   } else if (config.scenario === "deposit") {
     const pay = page.getByRole("button", { name: "Pay to an address" });
     await pay.waitFor();
+    // The injected wallet has announced itself by now; whether the page offers it:
+    emit({ event: "methods", wallet: await page.locator("#method-wallet").isVisible() });
     await pay.click();
     emit({ event: "deposit", ...(await showDeposit()) });
     await state("deposit");

@@ -282,6 +282,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let address = deposit_address(&w.app, &flow).await;
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "deposit").await;
+    assert_eq!(event(&events, "methods")["wallet"], true, "the EVM wallet is offered");
     let shown = event(&events, "deposit");
     assert_eq!(shown["address"], address.as_str());
     assert!(final_status(&events).contains("Payment complete"));
@@ -434,6 +435,11 @@ async fn bitcoin_payers_pay_to_a_deposit_address_on_the_hosted_page() {
     assert!(address.starts_with("tb1q"), "{address}");
     w.send(&address, FLOW_SATS).await;
     let events = finished(browser, "bitcoin-deposit").await;
+    assert_eq!(
+        event(&events, "methods")["wallet"],
+        false,
+        "no EVM wallet button for a flow that settles only in BTC"
+    );
     let shown = event(&events, "deposit");
     assert_eq!(shown["address"], address.as_str());
     assert_eq!(shown["amount"], "0.0005 BTC");

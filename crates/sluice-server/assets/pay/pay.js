@@ -57,9 +57,12 @@
     return fraction ? `${whole}.${fraction}` : whole;
   }
 
+  // The settlement an EVM wallet or an exchange purchase pays: the first on an EVM-family chain
+  // (a Bitcoin chain ID may be "1" too, so the chain name decides), if any.
+  const EVM_CHAINS = ["EVM", "ETH", "TEMPO"];
   function settlement() {
     const all = (flow.settlementConfig && flow.settlementConfig.settlements) || [];
-    return all.find((s) => /^\d+$/.test(s.chainId)) || all[0];
+    return all.find((s) => EVM_CHAINS.includes(s.chainName));
   }
 
   // --- state shown on the page ------------------------------------------------------------
@@ -227,6 +230,8 @@
   }
 
   function discoverWallets() {
+    // An EVM wallet pays only a flow that settles on an EVM chain.
+    if (!settlement()) return;
     window.addEventListener("eip6963:announceProvider", (event) => {
       const provider = event.detail && event.detail.provider;
       if (provider && !wallets.includes(provider)) wallets.push(provider);
