@@ -282,7 +282,11 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     let address = deposit_address(&w.app, &flow).await;
     w.send_usdc(&address, 25_000_000).await;
     let events = finished(browser, "deposit").await;
-    assert_eq!(event(&events, "methods")["wallet"], true, "the EVM wallet is offered");
+    assert_eq!(
+        event(&events, "methods")["wallet"],
+        true,
+        "the EVM wallet is offered"
+    );
     let shown = event(&events, "deposit");
     assert_eq!(shown["address"], address.as_str());
     assert!(final_status(&events).contains("Payment complete"));

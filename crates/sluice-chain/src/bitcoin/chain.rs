@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::json;
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 use sluice_domain::address::{bitcoin_output_script, segwit_address};
 
 use super::network::BitcoinNetwork;
@@ -16,6 +16,10 @@ use super::rpc::{
     BitcoinAuth, BitcoinResult, BitcoinRpc, BitcoinRpcError, Block, decode_hex, satoshis,
 };
 use crate::family::{Arrival, BlockRef, ScannedRange, Sighting, Watch};
+
+/// How long prepare waits for the node's UTXO set scan (`scantxoutset` reads the whole set:
+/// under a second on regtest, minutes on a mainnet node).
+const UTXO_SCAN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Blocks before a coinbase output may be spent.
 const COINBASE_MATURITY: u64 = 100;
@@ -132,9 +136,20 @@ impl BitcoinChain {
         let descriptor = format!("raw({})", data_encoding::HEXLOWER.encode(script));
         let text: Box<RawValue> = {
             let _turn = self.utxo_scan.lock().await;
-            self.rpc
-                .call("scantxoutset", json!(["start", [descriptor]]))
-                .await?
+            let scan = self
+                .rpc
+                .call_within(
+                    "scantxoutset",
+                    json!(["start", [descriptor]]),
+                    Some(UTXO_SCAN_TIMEOUT),
+                )
+                .await;
+            if matches!(&scan, Err(BitcoinRpcError::Transport(t)) if t.is_timeout()) {
+                // The node scans on after the answer is given up; stop it, or it refuses the
+                // next payer's scan ("Scan already in progress").
+                let _: BitcoinResult<Value> = self.rpc.call("scantxoutset", json!(["abort"])).await;
+            }
+            scan?
         };
         let scan: Scan = serde_json::from_str(text.get())
             .map_err(|e| BitcoinRpcError::Malformed(format!("scantxoutset: {e}")))?;

@@ -102,16 +102,24 @@ impl BitcoinRpc {
     }
 
     pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> BitcoinResult<T> {
+        self.call_within(method, params, None).await
+    }
+
+    /// A call given `timeout` instead of the client's (a UTXO set scan takes minutes).
+    pub async fn call_within<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Option<Duration>,
+    ) -> BitcoinResult<T> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "1.0", "id": id, "method": method, "params": params});
         let (user, password) = self.credentials()?;
-        let answer = self
-            .http
-            .post(&self.url)
-            .basic_auth(user, Some(password))
-            .json(&body)
-            .send()
-            .await?;
+        let mut request = self.http.post(&self.url).basic_auth(user, Some(password));
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let answer = request.json(&body).send().await?;
         if answer.status() == reqwest::StatusCode::UNAUTHORIZED {
             return Err(BitcoinRpcError::Unauthorized);
         }
