@@ -183,6 +183,26 @@ async fn a_wallet_without_coins_is_refused_at_prepare(backend: Backend) {
     let source = json!({"sourceType": "wallet", "fromAddress": program_address(0x44), "fromChainId": "regtest", "fromChainName": "BTC"});
     let (_, quoted) = w.attach_and_quote(&flow, &source).await;
     assert_eq!(quoted["quote"]["toAmount"], "123000");
+
+    // A mainnet destination on the regtest chain: no wallet of this network would pay it.
+    let mainnet = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4";
+    let destinations =
+        json!({"destinations": [{"chainName": "BTC", "type": "address", "identifier": mainnet}]});
+    let flow = w
+        .create_flow(json!({"destinationConfig": destinations}))
+        .await;
+    let attached = w.app.attach(&flow, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap();
+    let quote = json!({"fromTokenAddress": "bitcoin", "fromChainId": "regtest"});
+    let refused = w.payer(&flow, session, "/quote", &quote).await;
+    let body = refused.assert_error(422, "no_route");
+    let reason = body["payload"]["quoteFailures"][0]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.contains("not an address of Bitcoin network regtest"),
+        "{body}"
+    );
 }
 
 async fn a_txid_no_block_ever_holds_fails_as_not_found(backend: Backend) {

@@ -39,6 +39,22 @@ impl BitcoinNetwork {
         }
     }
 
+    /// Whether `address` is spelled for this network: `bc1…`, `1…`, `3…` on mainnet; `tb1…`,
+    /// `m…`, `n…`, `2…` on the test networks, and `bcrt1…` too on regtest. A wallet refuses an
+    /// address of another network, though the script it stands for would be the same.
+    pub fn spells(self, address: &str) -> bool {
+        let lower = address.to_ascii_lowercase();
+        let test = lower.starts_with("tb1")
+            || matches!(address.as_bytes().first(), Some(b'm' | b'n' | b'2'));
+        match self {
+            Self::Bitcoin => {
+                lower.starts_with("bc1") || matches!(address.as_bytes().first(), Some(b'1' | b'3'))
+            }
+            Self::Testnet | Self::Signet => test,
+            Self::Regtest => test || lower.starts_with("bcrt1"),
+        }
+    }
+
     /// As a node names it in `getblockchaininfo`.
     pub fn from_node(chain: &str) -> Option<Self> {
         match chain {
@@ -67,5 +83,38 @@ impl BitcoinNetwork {
             Self::Bitcoin => "bc",
             Self::Testnet | Self::Signet | Self::Regtest => "tb",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BitcoinNetwork::*;
+
+    #[test]
+    fn addresses_are_spelled_for_their_network() {
+        let main = [
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+            "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",
+        ];
+        let test = [
+            "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+            "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",
+            "2MzQwSSnBHWHqSAqtTVQ6v47XtaisrJa1Vc",
+        ];
+        for a in main {
+            assert!(
+                Bitcoin.spells(a) && !Testnet.spells(a) && !Regtest.spells(a),
+                "{a}"
+            );
+        }
+        for a in test {
+            assert!(
+                !Bitcoin.spells(a) && Testnet.spells(a) && Signet.spells(a) && Regtest.spells(a),
+                "{a}"
+            );
+        }
+        assert!(Regtest.spells("bcrt1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3lgth6c"));
+        assert!(!Testnet.spells("bcrt1qzyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3lgth6c"));
     }
 }

@@ -161,6 +161,22 @@ async fn fee_estimate(
     })
 }
 
+/// On a Bitcoin chain, an address of another network (a `tb1…` destination on mainnet) would
+/// be refused by the payer's wallet, or pay a wallet watching another network: refused here.
+fn check_bitcoin_spelling(
+    chain: &crate::config::ChainConfig,
+    address: &str,
+    what: &str,
+) -> Result<(), PaymentError> {
+    match chain.network.filter(|_| chain.is_bitcoin()) {
+        Some(network) if !network.spells(address) => Err(no_route(format!(
+            "the flow's {what} {address} is not an address of Bitcoin network {}",
+            network.as_str()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub async fn plan(
     app: &Payments<'_>,
     flow: &Flow,
@@ -202,6 +218,10 @@ pub async fn plan(
             ))
         })?;
     super::usable(&chain, now).await?;
+    check_bitcoin_spelling(&chain.config, &destination.identifier, "destination")?;
+    if let Some(from) = source.from_address.as_deref() {
+        check_bitcoin_spelling(&chain.config, from, "fromAddress")?;
+    }
 
     let amount = match (&request.amount, flow.mode) {
         (Some(chosen), FlowMode::Deposit) => {
