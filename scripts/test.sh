@@ -8,7 +8,8 @@
 # postgres://postgres@127.0.0.1:5432/postgres); without a reachable server, or without anvil,
 # those tests pass without running and say so, unless SLUICE_REQUIRE_POSTGRES=1 or
 # SLUICE_REQUIRE_ANVIL=1 (as CI sets them); likewise the browser tests without Chromium
-# (SLUICE_REQUIRE_BROWSER=1) and the Bitcoin tests without litecoind (SLUICE_REQUIRE_BITCOIN=1).
+# (SLUICE_REQUIRE_BROWSER=1), the Bitcoin tests without litecoind (SLUICE_REQUIRE_BITCOIN=1) and
+# the TRON tests without TRON's JS SDK in tools/tron (SLUICE_REQUIRE_TRON=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,11 @@ if ! command -v "${SLUICE_LITECOIND:-litecoind}" >/dev/null; then
   else
     echo "No litecoind: the Bitcoin tests will not run (apt-get install litecoind)" >&2
   fi
+fi
+# The TRON tests' oracle: TRON's official JS SDK (tronweb) and ethers, offline (tools/tron).
+if [ ! -d tools/tron/node_modules/tronweb ] && command -v npm >/dev/null; then
+  echo "Installing TRON's JS SDK for the TRON tests into tools/tron (npm ci)"
+  npm ci --prefix tools/tron --no-audit --no-fund --ignore-scripts
 fi
 if [ ! -d tools/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
   echo "Installing the browser test tools into tools/browser (npm ci)"

@@ -23,15 +23,18 @@ use crate::chain::ChainName;
 pub enum ChainFamily {
     Evm,
     Btc,
+    /// TRON: secp256k1 keys like Ethereum's, its account key at `m/44'/195'/0'`.
+    Tron,
 }
 
 impl ChainFamily {
-    pub const ALL: [ChainFamily; 2] = [ChainFamily::Evm, ChainFamily::Btc];
+    pub const ALL: [ChainFamily; 3] = [ChainFamily::Evm, ChainFamily::Btc, ChainFamily::Tron];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ChainFamily::Evm => "EVM",
             ChainFamily::Btc => "BTC",
+            ChainFamily::Tron => "TRON",
         }
     }
 
@@ -45,6 +48,8 @@ impl ChainFamily {
             Some(Self::Evm)
         } else if chain == ChainName::Btc {
             Some(Self::Btc)
+        } else if chain == ChainName::Tron {
+            Some(Self::Tron)
         } else {
             None
         }
@@ -214,7 +219,17 @@ impl ExtendedPublicKey {
         Some(match family {
             ChainFamily::Evm => child.evm_address(),
             ChainFamily::Btc => child.p2wpkh_address(),
+            ChainFamily::Tron => child.tron_address(),
         })
+    }
+
+    /// This key's own TRON address: base58check of `0x41` and the 20 bytes of its EVM
+    /// address (TRON's own rule, spec §10.2).
+    pub fn tron_address(&self) -> String {
+        let point = self.key.to_encoded_point(false);
+        let hash = Keccak256::digest(&point.as_bytes()[1..]);
+        let payload = [&[0x41][..], &hash[12..]].concat();
+        bs58::encode(payload).with_check().into_string()
     }
 
     /// This key's own EVM address: keccak-256 of the uncompressed point, last 20 bytes.

@@ -75,7 +75,7 @@ async fn deposit_keys_are_set_shown_and_private_keys_refused(backend: Backend) {
         everything_printed.push_str(&err);
     }
     let (ok, _, err) = set("SOL", V1_M_0H).await;
-    assert!(!ok && err.contains("EVM or BTC"), "{err}");
+    assert!(!ok && err.contains("use EVM, BTC or TRON"), "{err}");
 
     let (ok, out, err) = sluice(&db.url, &["env", "show", "--env", &env]).await;
     assert!(ok, "{err}");

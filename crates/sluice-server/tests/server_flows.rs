@@ -183,6 +183,8 @@ async fn create_reports_every_rule_violation_at_once(backend: Backend) {
     unpaired["settlementConfig"]["settlements"][0]["chainName"] = json!("BTC");
     unpaired["settlementConfig"]["settlements"][0]["chainId"] = json!("mainnet");
     unpaired["settlementConfig"]["settlements"][0]["tokenAddress"] = json!("bitcoin");
+    unpaired["settlementConfig"]["settlements"][0]["symbol"] = json!("BTC");
+    unpaired["settlementConfig"]["settlements"][0]["tokenDecimals"] = json!(8);
     let reply = app
         .server(Method::POST, "/flow/payment", Some(&unpaired))
         .await;

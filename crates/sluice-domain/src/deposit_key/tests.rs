@@ -108,6 +108,30 @@ fn an_account_key_gives_the_published_accounts_as_deposit_addresses() {
     );
 }
 
+/// m/44'/195'/0' of the same mnemonic, and its first two TRON accounts, as TRON's own SDK
+/// derives them (`TronWeb.fromMnemonic`, tools/tron/oracle.mjs; the suite re-derives them live).
+const TRON_ACCOUNT: &str = "xpub6D1AabNHCupeiLM65ZR9UStMhJ1vCpyV4XbZdyhMZBiJXALQtmn9p42VTQckoHVn8WNqS7dqnJokZHAHcHGoaQgmv8D45oNUKx6DZMNZBCd";
+
+#[test]
+fn a_tron_account_key_gives_tronwebs_accounts_as_deposit_addresses() {
+    let account = key(TRON_ACCOUNT);
+    assert_eq!(
+        account.deposit_address(ChainFamily::Tron, 0).unwrap(),
+        "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH"
+    );
+    assert_eq!(
+        account.deposit_address(ChainFamily::Tron, 1).unwrap(),
+        "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK"
+    );
+    for i in 0..4 {
+        let tron = account.deposit_address(ChainFamily::Tron, i).unwrap();
+        assert!(
+            crate::address::parse(crate::ChainName::Tron, &tron).is_ok(),
+            "{tron}"
+        );
+    }
+}
+
 #[test]
 fn deposit_address_is_child_0_slash_index() {
     let k = key(V1_M_0H);

@@ -84,7 +84,7 @@ pub async fn raise_index(
 
 fn parse_family(family: &str) -> Result<ChainFamily, String> {
     ChainFamily::parse(&family.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown chain family {family:?}; use EVM or BTC"))
+        .ok_or_else(|| format!("unknown chain family {family:?}; use EVM, BTC or TRON"))
 }
 
 pub async fn show(store: &dyn Store, env: &Environment) -> CliResult {

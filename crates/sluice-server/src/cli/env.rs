@@ -51,7 +51,7 @@ pub enum EnvCommand {
         /// The environment, by the ID `env create` or `env list` printed.
         #[arg(long)]
         env: EnvironmentId,
-        /// EVM (every EVM chain) or BTC.
+        /// EVM (every EVM chain), BTC or TRON.
         #[arg(long)]
         chain_family: String,
         /// The account-level extended public key (xpub, tpub, zpub or vpub).
@@ -72,7 +72,7 @@ pub enum EnvCommand {
         /// The environment, by the ID `env create` or `env list` printed.
         #[arg(long)]
         env: EnvironmentId,
-        /// EVM or BTC.
+        /// EVM, BTC or TRON.
         #[arg(long)]
         chain_family: String,
         /// The lowest index that may be handed out from now on: one more than the highest
