@@ -4,11 +4,48 @@
 //       -> {"addresses": [...]}: m/44'/195'/0'/0/i for i < N, as tronweb.fromMnemonic derives
 //          them, and {"xpub": ...}: the account key m/44'/195'/0' (ethers), for Sluice.
 //   {"op": "fromHex", "hex": "41…"} -> {"address": "T…"}
+//   {"op": "decode", "rawDataHex": "…"} -> the transaction as tronweb's protobuf reads it:
+//       {txID, rawDataHex (tronweb's own re-serialisation), contractType, typeUrl, owner,
+//        to | contract (base58), amount, data (hex), refBlockBytes, refBlockHash, expiration,
+//        timestamp, feeLimit}
+//   {"op": "sign", "rawDataHex": "…", "privateKey": "hex"} -> {txID, signature}: signed as a
+//       wallet signs it (tronweb's utils.crypto.signTransaction over the txID).
 // Offline: nothing here talks to a network.
 import { HDNodeWallet, Mnemonic } from "ethers";
-import { TronWeb } from "tronweb";
+import { TronWeb, utils } from "tronweb";
 
 const input = JSON.parse(process.argv[2]);
+const proto = globalThis.TronWebProto;
+const hex = (bytes) => Buffer.from(bytes).toString("hex");
+const base58 = (bytes) => TronWeb.address.fromHex(hex(bytes));
+
+function decode(rawDataHex) {
+  const raw = proto.Transaction.raw.deserializeBinary(Buffer.from(rawDataHex, "hex"));
+  const reserialized = raw.serializeBinary();
+  const contract = raw.getContractList()[0];
+  const any = contract.getParameter();
+  const typeUrl = any.getTypeUrl();
+  const out = {
+    txID: utils.transaction.txPbToTxID(new proto.Transaction().setRawData(raw)).replace(/^0x/, ""),
+    rawDataHex: hex(reserialized),
+    contractType: contract.getType(),
+    typeUrl,
+    refBlockBytes: hex(raw.getRefBlockBytes_asU8()),
+    refBlockHash: hex(raw.getRefBlockHash_asU8()),
+    expiration: raw.getExpiration(),
+    timestamp: raw.getTimestamp(),
+    feeLimit: raw.getFeeLimit(),
+  };
+  if (typeUrl.endsWith("TransferContract")) {
+    const p = proto.TransferContract.deserializeBinary(any.getValue_asU8());
+    Object.assign(out, { owner: base58(p.getOwnerAddress_asU8()), to: base58(p.getToAddress_asU8()), amount: p.getAmount() });
+  } else {
+    const p = proto.TriggerSmartContract.deserializeBinary(any.getValue_asU8());
+    Object.assign(out, { owner: base58(p.getOwnerAddress_asU8()), contract: base58(p.getContractAddress_asU8()),
+      callValue: p.getCallValue(), data: hex(p.getData_asU8()) });
+  }
+  return out;
+}
 const answer = (value) => console.log(JSON.stringify(value));
 
 if (input.op === "addresses") {
@@ -20,6 +57,12 @@ if (input.op === "addresses") {
   answer({ xpub: account.neuter().extendedKey, addresses });
 } else if (input.op === "fromHex") {
   answer({ address: TronWeb.address.fromHex(input.hex) });
+} else if (input.op === "decode") {
+  answer(decode(input.rawDataHex));
+} else if (input.op === "sign") {
+  const { txID } = decode(input.rawDataHex);
+  const signed = utils.crypto.signTransaction(input.privateKey, { txID, raw_data_hex: input.rawDataHex, signature: [] });
+  answer({ txID, signature: signed.signature[0] });
 } else {
   console.error(`unknown op ${input.op}`);
   process.exit(2);

@@ -1,2 +1,3 @@
 //! Shared test helpers.
 pub mod litecoin;
+pub mod tron_sdk;
