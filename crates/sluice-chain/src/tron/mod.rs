@@ -4,9 +4,13 @@
 //! messages signed over sha256 of their `raw_data`.
 
 pub mod address;
+pub mod chain;
+pub mod rpc;
 pub mod transaction;
 
 pub use address::TronAddress;
+pub use chain::TronChain;
+pub use rpc::{TronRpc, TronRpcError};
 pub use transaction::{Contract, RawTransaction};
 
 /// `tokenAddress` of TRX itself: the base58 spelling of the zero address (spec §10).
