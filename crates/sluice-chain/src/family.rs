@@ -85,6 +85,9 @@ pub struct DirectPayment<'a> {
     pub token_symbol: &'a str,
     pub assert_balance_for_transfer_amount: bool,
     pub assert_balance_for_gas_cost: bool,
+    /// When the quote expires, in milliseconds since the epoch: a family whose transactions
+    /// carry an expiration (TRON) makes them expire no later.
+    pub expires_at_ms: i64,
 }
 
 /// Why no signing payload was built.

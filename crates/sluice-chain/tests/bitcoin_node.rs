@@ -339,6 +339,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
         amount: 30_000_000,
         token_symbol: "BTC",
         assert_balance_for_transfer_amount: true,
+        expires_at_ms: 0,
         assert_balance_for_gas_cost: true,
     };
     let payload = family

@@ -200,6 +200,21 @@ pub struct SigningPayload {
     /// Bitcoin: base64 of the unsigned BIP-174 PSBT the payer's wallet signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub psbt: Option<String>,
+    /// TRON: the unsigned transaction the payer's wallet signs and broadcasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tron_transaction: Option<TronTransaction>,
+}
+
+/// An unsigned TRON transaction (spec §10.2): the hex of its `raw_data` protobuf as TRON's
+/// SDK serialises it, whose sha256 is the txID the wallet signs; `to` the destination in
+/// base58 and `value` the amount in the token's smallest unit as `0x`-hex, for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TronTransaction {
+    pub raw_data_hex: String,
+    pub to: String,
+    pub value: String,
 }
 
 /// An unsigned EVM transaction: numbers are `0x`-hex strings, `nonce` a number.

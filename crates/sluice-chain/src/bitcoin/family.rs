@@ -223,6 +223,7 @@ impl ChainFamily for BitcoinChain {
             chain_id: chain.1.to_owned(),
             evm_transaction: None,
             psbt: Some(psbt),
+            tron_transaction: None,
         })
     }
 

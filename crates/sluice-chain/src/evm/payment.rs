@@ -132,5 +132,6 @@ pub(super) async fn build(
             nonce: Some(nonce),
         }),
         psbt: None,
+        tron_transaction: None,
     })
 }

@@ -21,14 +21,20 @@ pub fn known_genesis(chain_id: &str) -> Option<&'static str> {
     }
 }
 
+/// The fee limit of a TRC-20 payment when none is configured: 100 TRX, in sun (spec §10.2).
+pub const DEFAULT_FEE_LIMIT_SUN: i64 = 100_000_000;
+
 pub struct TronChain {
     rpc: TronRpc,
+    /// The most TRX (sun) a payer's TRC-20 transfer may burn for energy (`fee_limit_sun`).
+    pub(super) fee_limit_sun: i64,
 }
 
 impl TronChain {
-    pub fn new(url: &str, api_key: Option<String>, timeout: Duration) -> Self {
+    pub fn new(url: &str, api_key: Option<String>, fee_limit_sun: i64, timeout: Duration) -> Self {
         Self {
             rpc: TronRpc::new(url, api_key, timeout),
+            fee_limit_sun,
         }
     }
 
@@ -128,10 +134,9 @@ pub fn read_block(
             if !succeeded {
                 continue;
             }
-            let Some(transfer) = token_transfer(log) else {
+            let Some((token, _, to, amount)) = token_transfer(log) else {
                 continue;
             };
-            let (token, to, amount) = transfer;
             let token = token.to_string();
             let to = to.to_string();
             if watch.tokens.contains(&token) && (watch.addresses)(&to) {
@@ -143,17 +148,31 @@ pub fn read_block(
     }
 }
 
-/// A `Transfer(from, to, value)` log: the token contract, the recipient and the amount.
-fn token_transfer(log: &super::rpc::Log) -> Option<(TronAddress, TronAddress, u128)> {
+/// `transfer(to, amount)` of a TRC-20 token: Ethereum's ABI, with the address's 20 bytes.
+pub fn transfer_data(to: &TronAddress, amount: u128) -> Vec<u8> {
+    let to = format!("0x{}", data_encoding::HEXLOWER.encode(&to.evm_bytes()));
+    let calldata = crate::erc20::transfer_calldata(&to, amount);
+    data_encoding::HEXLOWER
+        .decode(calldata.trim_start_matches("0x").as_bytes())
+        .expect("the calldata is hex")
+}
+
+/// A `Transfer(from, to, value)` log: the token contract, sender, recipient and amount.
+pub fn token_transfer(
+    log: &super::rpc::Log,
+) -> Option<(TronAddress, TronAddress, TronAddress, u128)> {
     let topic = TRANSFER_TOPIC.trim_start_matches("0x");
     if log.topics.len() != 3 || !log.topics[0].eq_ignore_ascii_case(topic) {
         return None;
     }
     let token = TronAddress::from_evm(hex20(&log.address)?);
-    let to_word = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(log.topics[2].as_bytes())
-        .ok()?;
-    let to = TronAddress::from_evm(to_word.get(12..32)?.try_into().ok()?);
+    let word = |topic: &str| -> Option<TronAddress> {
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(topic.as_bytes())
+            .ok()?;
+        Some(TronAddress::from_evm(bytes.get(12..32)?.try_into().ok()?))
+    };
+    let (from, to) = (word(&log.topics[1])?, word(&log.topics[2])?);
     let data = data_encoding::HEXLOWER_PERMISSIVE
         .decode(log.data.as_bytes())
         .ok()?;
@@ -161,7 +180,7 @@ fn token_transfer(log: &super::rpc::Log) -> Option<(TronAddress, TronAddress, u1
         return None; // more than 128 bits: no real token amount
     }
     let amount = u128::from_be_bytes(data[16..].try_into().ok()?);
-    Some((token, to, amount))
+    Some((token, from, to, amount))
 }
 
 /// `41…` hex (21 bytes) as the API spells addresses.

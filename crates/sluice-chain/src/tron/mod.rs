@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod chain;
+mod family;
 pub mod rpc;
 pub mod transaction;
 

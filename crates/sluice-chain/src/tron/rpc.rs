@@ -203,6 +203,47 @@ impl TronRpc {
     }
 }
 
+impl TronRpc {
+    /// TRX held by `address`, in sun (`getaccount`; an account never funded answers `{}`).
+    pub async fn trx_balance(&self, address: &super::TronAddress) -> TronResult<u128> {
+        let account: Value = self
+            .call("getaccount", json!({"address": address.to_hex()}))
+            .await?;
+        Ok(account["balance"].as_u64().map_or(0, u128::from))
+    }
+
+    /// `owner`'s balance of the TRC-20 `token`, read with a constant call of `balanceOf`.
+    pub async fn token_balance(
+        &self,
+        owner: &super::TronAddress,
+        token: &super::TronAddress,
+    ) -> TronResult<u128> {
+        let parameter = format!(
+            "{:0>64}",
+            data_encoding::HEXLOWER.encode(&owner.evm_bytes())
+        );
+        let answer: Value = self
+            .call(
+                "triggerconstantcontract",
+                json!({"owner_address": owner.to_hex(), "contract_address": token.to_hex(),
+                       "function_selector": "balanceOf(address)", "parameter": parameter}),
+            )
+            .await?;
+        let word = answer["constant_result"][0].as_str().unwrap_or_default();
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(word.as_bytes())
+            .map_err(|e| TronRpcError::Malformed(format!("balanceOf: {e}")))?;
+        if bytes.len() != 32 || bytes[..16].iter().any(|&b| b != 0) {
+            return Err(TronRpcError::Malformed(format!(
+                "balanceOf answered {word:?}"
+            )));
+        }
+        Ok(u128::from_be_bytes(
+            bytes[16..].try_into().expect("16 bytes"),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,6 +56,7 @@ pub async fn build(
             .map_or("the token", |t| t.symbol.as_str()),
         assert_balance_for_transfer_amount: request.assert_balance_for_transfer_amount,
         assert_balance_for_gas_cost: request.assert_balance_for_gas_cost,
+        expires_at_ms: quote.expires_at.0,
     };
     let chain_name = flow.to_chain_name.unwrap_or(sluice_domain::ChainName::Evm);
     chain
