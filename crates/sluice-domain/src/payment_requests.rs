@@ -97,6 +97,8 @@ pub enum WalletHash {
     Evm,
     /// A txid: 64 hex digits.
     Bitcoin,
+    /// A txID: 64 hex digits (sha256 of the transaction's `raw_data`).
+    Tron,
 }
 
 /// P7's `txHash`: at most 4096 characters; for a wallet payment required, in its family's form
@@ -118,6 +120,10 @@ pub fn parse_broadcast(
             is_bitcoin_txid as fn(&str) -> bool,
             "must be 64 hex digits (a Bitcoin txid)",
         )),
+        WalletHash::Tron => Some((
+            is_bitcoin_txid as fn(&str) -> bool,
+            "must be 64 hex digits (a TRON txID)",
+        )),
     };
     match (tx_hash, expected) {
         (None, Some(_)) => errors.push("txHash", "required", "is required for a wallet source"),
@@ -134,6 +140,7 @@ pub fn parse_broadcast(
     errors.finish(|| normalized)
 }
 
+/// 64 hex digits: a Bitcoin txid, a TRON txID.
 pub fn is_bitcoin_txid(h: &str) -> bool {
     h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sluice_chain::bitcoin::BitcoinChain;
+use sluice_chain::tron::TronChain;
 use sluice_chain::{ChainFamily, EvmChain};
 use sluice_domain::{ChainName, Timestamp};
 
@@ -100,20 +101,48 @@ impl ChainRuntime {
     pub fn native_token(&self) -> &'static str {
         if self.config.is_bitcoin() {
             sluice_chain::bitcoin::BITCOIN_TOKEN
+        } else if self.config.is_tron() {
+            sluice_chain::tron::TRX_TOKEN
         } else {
             sluice_domain::deposit_transfer::NATIVE_TOKEN
         }
     }
 
+    /// Whether two token addresses of this chain are the same: EVM hex compares in any
+    /// case, TRON's base58 exactly.
+    pub fn same_token(&self, a: &str, b: &str) -> bool {
+        if self.config.is_tron() {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    }
+
+    /// The configured tokens as the family's scan names them (lower-case hex on EVM).
+    pub fn watched_tokens(&self) -> Vec<String> {
+        let tron = self.config.is_tron();
+        self.config
+            .tokens
+            .iter()
+            .map(|t| {
+                if tron {
+                    t.address.clone()
+                } else {
+                    t.address.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    }
+
     /// Whether the deposit watcher sees transfers of `token` on this chain: the native token,
     /// or one of the chain's configured tokens (the only contracts its `eth_getLogs` names).
     pub fn watches_token(&self, token: &str) -> bool {
-        token.eq_ignore_ascii_case(self.native_token())
+        self.same_token(token, self.native_token())
             || self
                 .config
                 .tokens
                 .iter()
-                .any(|t| t.address.eq_ignore_ascii_case(token))
+                .any(|t| self.same_token(&t.address, token))
     }
 }
 
@@ -132,6 +161,14 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
 /// `sluice-chain`, its config keys, its test chain); config parsing refuses families that
 /// have none yet.
 fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
+    if config.is_tron() {
+        return Box::new(TronChain::new(
+            config.rpc_url.as_str(),
+            config.api_key.as_ref().map(|k| k.0.clone()),
+            config.fee_limit_sun(),
+            timeout,
+        ));
+    }
     if config.is_bitcoin() {
         return Box::new(BitcoinChain::new(
             config.rpc_url.as_str(),

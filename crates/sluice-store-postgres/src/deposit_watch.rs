@@ -36,10 +36,7 @@ pub(crate) async fn watched_addresses(
             Ok(WatchedAddress {
                 environment_id: parse_id(&row.try_get::<String, _>(0).map_err(db)?)?,
                 flow_id: parse_id(&row.try_get::<String, _>(1).map_err(db)?)?,
-                address: row
-                    .try_get::<String, _>(2)
-                    .map_err(db)?
-                    .to_ascii_lowercase(),
+                address: row.try_get::<String, _>(2).map_err(db)?,
                 created_at: Timestamp(row.try_get(3).map_err(db)?),
             })
         })

@@ -29,7 +29,7 @@ pub struct ScanCursor {
 pub struct WatchedAddress {
     pub environment_id: EnvironmentId,
     pub flow_id: FlowId,
-    /// Lower-case, as transfers are compared.
+    /// As allocated: EIP-55 on EVM, lower-case bech32 on Bitcoin, base58 on TRON.
     pub address: String,
     pub created_at: Timestamp,
 }

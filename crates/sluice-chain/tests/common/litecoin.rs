@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sluice_chain::bitcoin::{BitcoinAuth, BitcoinChain, BitcoinNetwork, BitcoinRpc};
+use sluice_chain::bitcoin::{
+    BitcoinAuth, BitcoinChain, BitcoinNetwork, BitcoinRpc, BitcoinRpcError,
+};
 
 /// m/84'/1'/0' of the "abandon … about" test mnemonic (computed with scripts/bip44-account-xpub.py
 /// changed to that path and the tpub version): a test key, never for real money.
@@ -98,7 +100,7 @@ impl Node {
             BitcoinAuth::CookieFile(self.cookie()),
             BitcoinNetwork::Regtest,
             3,
-            Duration::from_secs(10),
+            Duration::from_secs(60),
         )
     }
 
@@ -106,7 +108,7 @@ impl Node {
         BitcoinRpc::new(
             self.url.clone(),
             BitcoinAuth::CookieFile(self.cookie()),
-            Duration::from_secs(10),
+            Duration::from_secs(60),
         )
     }
 
@@ -114,7 +116,12 @@ impl Node {
     /// first use), with 101 blocks mined to it: its first coinbases have matured.
     pub async fn funded_payer(&self, kind: &str) -> String {
         let rpc = self.rpc();
-        let _: Result<Value, _> = rpc.call("createwallet", json!(["payer"])).await;
+        // Created once; a slow creation under load must not be mistaken for "already there".
+        match rpc.call::<Value>("createwallet", json!(["payer"])).await {
+            Ok(_) => {}
+            Err(BitcoinRpcError::Rpc { code: -4 | -35, .. }) => {} // exists and is loaded
+            Err(e) => panic!("createwallet: {e}"),
+        }
         let payer = self.wallet("getnewaddress", json!(["", kind])).await;
         let payer = payer.as_str().unwrap().to_owned();
         let _: Value = rpc
@@ -129,7 +136,7 @@ impl Node {
         let wallet = BitcoinRpc::new(
             format!("{}wallet/payer", self.url),
             BitcoinAuth::CookieFile(self.cookie()),
-            Duration::from_secs(10),
+            Duration::from_secs(60),
         );
         wallet.call(method, params).await.unwrap()
     }

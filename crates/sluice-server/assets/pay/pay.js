@@ -130,9 +130,11 @@
     $("deposit-amount").textContent = `${units(amount, token.decimals)} ${token.symbol}`;
     $("deposit-network").textContent = t("depositNetwork", { token: token.symbol, network: networkName(chainName, chainId) });
     $("deposit-address").textContent = address;
-    // BIP-21 for Bitcoin (amount in BTC), EIP-681 for EVM chains (amounts in base units).
+    // BIP-21 for Bitcoin (amount in BTC), EIP-681 for EVM chains (amounts in base units), the
+    // bare address on TRON.
     let uri;
     if (chainName === "BTC") uri = `bitcoin:${address}?amount=${units(amount, token.decimals)}`;
+    else if (chainName === "TRON") uri = address; // TRON has no payment URI; wallets scan the address
     else if (tokenAddress.toLowerCase() === NATIVE) uri = `ethereum:${address}@${chainId}?value=${amount}`;
     else uri = `ethereum:${tokenAddress}@${chainId}/transfer?address=${address}&uint256=${amount}`;
     $("deposit-qr").src = `${root}/pay/qr.svg?data=${encodeURIComponent(uri)}`;

@@ -38,9 +38,11 @@ const pageText = (() => {
     document.getElementById("loading").textContent = t("loading");
   }
 
-  // Keyed as the server keys chains (ChainConfig::key): Bitcoin's "1" is not Ethereum's.
+  // Keyed as the server keys chains (ChainConfig::key): the chain ID on EVM chains,
+  // "<name>:<id>" on the others (Bitcoin's "1" is not Ethereum's).
+  const EVM_FAMILY = ["EVM", "ETH", "TEMPO"];
   function networkName(chainName, chainId) {
-    const key = chainName === "BTC" ? `BTC:${chainId}` : chainId;
+    const key = EVM_FAMILY.includes(chainName) ? chainId : `${chainName}:${chainId}`;
     if (Object.hasOwn(networks, key)) return networks[key];
     return chainName === "BTC" ? t("bitcoin") : t("chain", { id: chainId });
   }

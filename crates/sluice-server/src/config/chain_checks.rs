@@ -13,18 +13,24 @@ impl ChainConfig {
     pub fn validate(&self, at: &str) -> Result<(), String> {
         let name = self.chain_name;
         if self.is_bitcoin() {
+            self.refuse_settings_of(at, "TRON", &self.tron_settings())?;
             self.validate_bitcoin(at)?;
+        } else if self.is_tron() {
+            self.refuse_settings_of(at, "Bitcoin", &self.bitcoin_settings())?;
+            self.validate_tron(at)?;
         } else if name.is_evm_family() {
+            self.refuse_settings_of(at, "Bitcoin", &self.bitcoin_settings())?;
+            self.refuse_settings_of(at, "TRON", &self.tron_settings())?;
             self.validate_evm(at)?;
         } else {
             return Err(format!(
-                "{at}.chain_name: {name} cannot be configured yet; EVM-family chains (EVM, ETH, TEMPO) and BTC can"
+                "{at}.chain_name: {name} cannot be configured yet; EVM-family chains (EVM, ETH, TEMPO), BTC and TRON can"
             ));
         }
         if !matches!(self.rpc_url.scheme(), "http" | "https") {
             return Err(format!("{at}.rpc_url: must be an http(s) URL"));
         }
-        if self.confirmations == 0 {
+        if self.confirmations == Some(0) {
             return Err(format!("{at}.confirmations: must be at least 1"));
         }
         if let Some(name) = &self.display_name {
@@ -34,22 +40,82 @@ impl ChainConfig {
         Ok(())
     }
 
-    fn validate_evm(&self, at: &str) -> Result<(), String> {
-        check_chain_id(Some(self.chain_name), &self.chain_id)
-            .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
-        for (key, set) in [
+    fn bitcoin_settings(&self) -> [(&'static str, bool); 5] {
+        [
             ("network", self.network.is_some()),
             ("rpc_user", self.rpc_user.is_some()),
             ("rpc_password", self.rpc_password.is_some()),
             ("rpc_cookie_file", self.rpc_cookie_file.is_some()),
             ("fee_rate_sat_vb", self.fee_rate_sat_vb.is_some()),
-        ] {
-            if set {
+        ]
+    }
+
+    fn tron_settings(&self) -> [(&'static str, bool); 3] {
+        [
+            ("api_key", self.api_key.is_some()),
+            ("fee_limit_sun", self.fee_limit_sun.is_some()),
+            ("genesis_block_id", self.genesis_block_id.is_some()),
+        ]
+    }
+
+    /// Another family's settings are a mistake to point out, not to ignore.
+    fn refuse_settings_of(
+        &self,
+        at: &str,
+        family: &str,
+        settings: &[(&str, bool)],
+    ) -> Result<(), String> {
+        match settings.iter().find(|(_, set)| *set) {
+            Some((key, _)) => Err(format!(
+                "{at}.{key}: is a {family} setting, and chain_name is {}",
+                self.chain_name
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn validate_tron(&self, at: &str) -> Result<(), String> {
+        if !self.chain_id.bytes().all(|b| b.is_ascii_digit())
+            || self.chain_id.parse::<u32>().is_err()
+        {
+            return Err(format!(
+                "{at}.chain_id: a TRON chain ID is decimal: 728126428 (mainnet), 2494104990 (Shasta), 3448148188 (Nile)"
+            ));
+        }
+        let known = sluice_chain::tron::chain::known_genesis(&self.chain_id);
+        match (&self.genesis_block_id, known) {
+            (None, None) => {
                 return Err(format!(
-                    "{at}.{key}: is a Bitcoin setting; an EVM chain's node is reached by rpc_url alone"
+                    "{at}.genesis_block_id: required for TRON chain {}, which is not mainnet, Shasta or Nile (block 0's blockID, 64 hex digits)",
+                    self.chain_id
+                ));
+            }
+            (Some(id), _) if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                return Err(format!("{at}.genesis_block_id: must be 64 hex digits"));
+            }
+            _ => {}
+        }
+        if self.fee_limit_sun.is_some_and(|f| f <= 0) {
+            return Err(format!("{at}.fee_limit_sun: must be positive"));
+        }
+        for (j, token) in self.tokens.iter().enumerate() {
+            if sluice_chain::tron::TronAddress::parse(&token.address).is_none() {
+                return Err(format!(
+                    "{at}.tokens[{j}].address: must be a TRON contract address (T…, base58check)"
                 ));
             }
         }
+        if self.onramp_network.is_some() {
+            return Err(format!(
+                "{at}.onramp_network: Coinbase Onramp purchases are offered on EVM chains only"
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_evm(&self, at: &str) -> Result<(), String> {
+        check_chain_id(Some(self.chain_name), &self.chain_id)
+            .map_err(|_| format!("{at}.chain_id: must be a decimal chain ID"))?;
         for (j, token) in self.tokens.iter().enumerate() {
             parse_evm(&token.address).map_err(|why| format!("{at}.tokens[{j}].address: {why}"))?;
         }
@@ -151,12 +217,28 @@ mod tests {
         );
         bad(
             "chain_name = \"EVM\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8545\"\nnetwork = \"bitcoin\"\n".into(),
-            "chains[0].network: is a Bitcoin setting",
+            "chains[0].network: is a Bitcoin setting, and chain_name is EVM",
         );
         bad(
             "chain_name = \"SOL\"\nchain_id = \"101\"\nrpc_url = \"http://127.0.0.1:8899\"\n"
                 .into(),
             "chains[0].chain_name: SOL cannot be configured yet",
+        );
+        let tron = "chain_name = \"TRON\"\nrpc_url = \"http://127.0.0.1:8090\"\n";
+        assert!(parsed(&format!("{tron}chain_id = \"728126428\"\napi_key = \"k\"")).is_ok());
+        bad(
+            format!("{tron}chain_id = \"1234\"\n"),
+            "chains[0].genesis_block_id: required for TRON chain 1234",
+        );
+        bad(
+            format!("{tron}chain_id = \"728126428\"\nnetwork = \"bitcoin\"\n"),
+            "chains[0].network: is a Bitcoin setting, and chain_name is TRON",
+        );
+        bad(
+            format!(
+                "{tron}chain_id = \"728126428\"\n[[chains.tokens]]\naddress = \"0xdAC17F958D2ee523a2206206994597C13D831ec7\"\nsymbol = \"USDT\"\ndecimals = 6\n"
+            ),
+            "chains[0].tokens[0].address: must be a TRON contract address",
         );
         let twice = format!(
             "{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n{auth}[[chains]]\n{BTC}chain_id = \"1\"\nnetwork = \"bitcoin\"\n{auth}"

@@ -19,9 +19,10 @@ pub struct ChainConfig {
     /// The node's JSON-RPC endpoint (http or https). It may carry a provider's API key, so
     /// it is never logged or shown.
     pub rpc_url: Url,
-    /// Blocks a transaction needs (its own included) before it counts.
-    #[serde(default = "default_confirmations")]
-    pub confirmations: u64,
+    /// Blocks a transaction needs (its own included) before it counts; see
+    /// [`ChainConfig::confirmations`] for the defaults.
+    #[serde(default)]
+    pub confirmations: Option<u64>,
     /// The native token's symbol, for prices and fees; `ETH` on EVM chains, `BTC` on
     /// Bitcoin unless set.
     #[serde(default)]
@@ -49,6 +50,15 @@ pub struct ChainConfig {
     /// Bitcoin: the fee rate in sat/vB when the node has no estimate (`estimatesmartfee`).
     #[serde(default)]
     pub fee_rate_sat_vb: Option<u64>,
+    /// TRON: a provider's API key, sent as `TRON-PRO-API-KEY`.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// TRON: the most TRX (in sun) a payer's TRC-20 transfer may burn for energy.
+    #[serde(default)]
+    pub fee_limit_sun: Option<i64>,
+    /// TRON: block 0's ID, for a network other than mainnet, Shasta and Nile.
+    #[serde(default)]
+    pub genesis_block_id: Option<String>,
 }
 
 /// A setting that must never reach a log line: `Debug` shows that it is set, not its value.
@@ -66,9 +76,14 @@ impl std::fmt::Debug for Secret {
 pub const DEFAULT_FEE_RATE_SAT_VB: u64 = 2;
 
 impl ChainConfig {
-    /// Whether this is a Bitcoin chain (otherwise it is EVM-family; nothing else parses).
+    /// Whether this is a Bitcoin chain.
     pub fn is_bitcoin(&self) -> bool {
         self.chain_name == ChainName::Btc
+    }
+
+    /// Whether this is a TRON chain (otherwise Bitcoin or EVM-family; nothing else parses).
+    pub fn is_tron(&self) -> bool {
+        self.chain_name == ChainName::Tron
     }
 
     /// The native token's symbol.
@@ -76,13 +91,28 @@ impl ChainConfig {
         match &self.native_symbol {
             Some(symbol) => symbol,
             None if self.is_bitcoin() => "BTC",
+            None if self.is_tron() => "TRX",
             None => "ETH",
         }
     }
 
+    /// Blocks a transaction needs, its own included: as configured, else 19 on TRON (its
+    /// solidification threshold) and 2 elsewhere.
+    pub fn confirmations(&self) -> u64 {
+        self.confirmations
+            .unwrap_or(if self.is_tron() { 19 } else { 2 })
+            .max(1)
+    }
+
+    /// TRON: the fee limit of a TRC-20 payment, in sun.
+    pub fn fee_limit_sun(&self) -> i64 {
+        self.fee_limit_sun
+            .unwrap_or(sluice_chain::tron::chain::DEFAULT_FEE_LIMIT_SUN)
+    }
+
     /// The chain's key among the configured chains and in the chain watch's stored state
     /// (cursors, seen transfers, sightings): the chain ID for EVM-family chains, as always,
-    /// and `BTC:<chain ID>` for Bitcoin, whose mainnet ID `"1"` is also Ethereum's.
+    /// and `<name>:<chain ID>` for the others ([`chain_key`]).
     pub fn key(&self) -> String {
         chain_key(self.chain_name, &self.chain_id)
     }
@@ -90,6 +120,15 @@ impl ChainConfig {
     /// What the node must report as its network (spec §10.4): the chain ID on EVM, the
     /// network's name on Bitcoin.
     pub fn expected_network(&self) -> String {
+        if self.is_tron() {
+            let known = sluice_chain::tron::chain::known_genesis(&self.chain_id);
+            return self
+                .genesis_block_id
+                .as_deref()
+                .or(known)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+        }
         match self.network {
             Some(network) if self.is_bitcoin() => network.as_str().to_owned(),
             _ => self.chain_id.clone(),
@@ -100,6 +139,8 @@ impl ChainConfig {
     pub fn network_label(&self, id: &str) -> String {
         if self.is_bitcoin() {
             format!("network {id}")
+        } else if self.is_tron() {
+            format!("genesis block {id}")
         } else {
             format!("chain ID {id}")
         }
@@ -136,6 +177,14 @@ impl ChainConfig {
             }
             .to_owned();
         }
+        if self.is_tron() {
+            return match self.chain_id.as_str() {
+                "728126428" => "TRON".to_owned(),
+                "2494104990" => "TRON Shasta testnet".to_owned(),
+                "3448148188" => "TRON Nile testnet".to_owned(),
+                id => format!("TRON chain {id}"),
+            };
+        }
         let known = match self.chain_id.as_str() {
             "1" => "Ethereum",
             "10" => "OP Mainnet",
@@ -167,16 +216,14 @@ pub struct PriceFeedConfig {
     pub cache_secs: u64,
 }
 
-fn default_confirmations() -> u64 {
-    2
-}
-
-/// The key of a chain, as [`ChainConfig::key`] spells it.
+/// The key of a chain, as [`ChainConfig::key`] spells it: the chain ID for the EVM family,
+/// `<name>:<chain ID>` for every other (Bitcoin's "1" is Ethereum's too, and TRON's chain IDs
+/// are also the IDs of its EVM-compatible JSON-RPC).
 pub fn chain_key(name: ChainName, chain_id: &str) -> String {
-    if name == ChainName::Btc {
-        format!("BTC:{chain_id}")
-    } else {
+    if name.is_evm_family() {
         chain_id.to_owned()
+    } else {
+        format!("{name}:{chain_id}")
     }
 }
 fn default_price_ttl() -> u64 {
@@ -192,7 +239,7 @@ mod tests {
             chain_name: ChainName::Evm,
             chain_id: id.into(),
             rpc_url: "http://127.0.0.1:8545".parse().unwrap(),
-            confirmations: 2,
+            confirmations: None,
             native_symbol: None,
             tokens: vec![],
             onramp_network: None,
@@ -202,6 +249,9 @@ mod tests {
             rpc_password: None,
             rpc_cookie_file: None,
             fee_rate_sat_vb: None,
+            api_key: None,
+            fee_limit_sun: None,
+            genesis_block_id: None,
         }
     }
 

@@ -204,14 +204,17 @@ async fn page(State(app): State<AppState>, uri: Uri) -> Response {
 }
 
 /// A QR code of a payment URI, as SVG. Only payment URIs (EIP-681 `ethereum:`, BIP-21
-/// `bitcoin:`) are encoded, so this is no general-purpose QR service.
+/// `bitcoin:`) and TRON addresses (TRON has no payment URI) are encoded, so this is no
+/// general-purpose QR service.
 async fn qr(State(app): State<AppState>, uri: Uri) -> Response {
     let query = match SingleQuery::parse(uri.query().unwrap_or_default()) {
         Ok(query) => query,
         Err(e) => return e.into_response(),
     };
     let data = query.get("data").unwrap_or_default().to_owned();
-    let payment_uri = data.starts_with("ethereum:") || data.starts_with("bitcoin:");
+    let payment_uri = data.starts_with("ethereum:")
+        || data.starts_with("bitcoin:")
+        || sluice_chain::tron::TronAddress::parse(&data).is_some();
     if !payment_uri || data.len() > QR_MAX {
         return secured(
             &app,

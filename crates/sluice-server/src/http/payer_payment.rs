@@ -251,6 +251,7 @@ pub async fn broadcast(
     let form = match flow.source.as_ref().and_then(|s| s.from_chain_name) {
         _ if !wallet => WalletHash::Any,
         Some(ChainName::Btc) => WalletHash::Bitcoin,
+        Some(ChainName::Tron) => WalletHash::Tron,
         Some(c) if !c.is_evm_family() => WalletHash::Any,
         _ => WalletHash::Evm,
     };

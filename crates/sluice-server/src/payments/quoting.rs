@@ -16,10 +16,12 @@ fn same_token(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// Whether `token` is a family's native-token sentinel (`0x0…0` on EVM, `bitcoin`).
+/// Whether `token` is a family's native-token sentinel (`0x0…0` on EVM, `bitcoin`, TRON's
+/// `T9yD14…`).
 pub fn is_native_token(token: &str) -> bool {
     same_token(token, sluice_chain::evm::NATIVE_TOKEN)
         || same_token(token, sluice_chain::bitcoin::BITCOIN_TOKEN)
+        || token == sluice_chain::tron::TRX_TOKEN
 }
 
 pub fn is_native(settlement: &Settlement) -> bool {

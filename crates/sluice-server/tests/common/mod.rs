@@ -17,6 +17,8 @@ pub mod evm;
 #[path = "../../../sluice-chain/tests/common/litecoin.rs"]
 pub mod litecoin;
 pub mod rpc_proxy;
+pub mod tron_node;
+pub mod tron_wire;
 pub mod wallet;
 
 use std::io::Write;

@@ -29,14 +29,20 @@ impl AddressBook {
             for watched in store.watched_addresses(family, since).await? {
                 let newest = self.newest.entry(family).or_insert(watched.created_at);
                 *newest = (*newest).max(watched.created_at);
+                // As each family's scan spells addresses: lower-case hex on EVM; Bitcoin's
+                // bech32 is lower-case already, and TRON's base58 is case-sensitive.
+                let address = match family {
+                    ChainFamily::Evm => watched.address.to_ascii_lowercase(),
+                    _ => watched.address,
+                };
                 self.by_address
-                    .insert(watched.address, (watched.environment_id, watched.flow_id));
+                    .insert(address, (watched.environment_id, watched.flow_id));
             }
         }
         Ok(())
     }
 
-    /// The flow whose deposit address this is (`address` in lower case, as stored).
+    /// The flow whose deposit address this is (`address` as its family's scan spells it).
     pub fn flow_of(&self, address: &str) -> Option<(EnvironmentId, FlowId)> {
         self.by_address.get(address).copied()
     }

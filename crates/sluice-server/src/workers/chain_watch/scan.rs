@@ -93,12 +93,7 @@ pub async fn scan(
         return Ok(0);
     }
     let to = head.min(from + app.config.deposits.max_block_range.max(1) - 1);
-    let tokens: Vec<String> = chain
-        .config
-        .tokens
-        .iter()
-        .map(|t| t.address.to_ascii_lowercase())
-        .collect();
+    let tokens = chain.watched_tokens();
     let is_deposit_address = |address: &str| watched.addresses.flow_of(address).is_some();
     let hashes = PaymentBook::hashes(watched.payments);
     let watch = Watch {
@@ -115,7 +110,7 @@ pub async fn scan(
         }
     };
     if let Some(number) = broken_link(&cursor, &found) {
-        let back_to = number.saturating_sub(chain.config.confirmations.max(1));
+        let back_to = number.saturating_sub(chain.config.confirmations());
         tracing::warn!(
             chain.id = chain_id,
             block = number,

@@ -144,7 +144,7 @@ pub async fn settle_confirmed(
     // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
     let key = chain.config.key();
     let chain_id = key.as_str();
-    let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations.max(1)) else {
+    let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations()) else {
         return Ok(0);
     };
     let mut canonical: HashMap<u64, String> = HashMap::new();
