@@ -10,6 +10,7 @@ mod common;
 
 use common::binary::sluice;
 use common::deposit::deposit_source;
+use common::tron_sdk::oracle;
 use common::*;
 use serde_json::{Value, json};
 use sluice_domain::{ChainName, FlowId};
@@ -19,36 +20,6 @@ const MNEMONIC: &str =
     "legal winner thank year wave sausage worth useful legal winner thank yellow";
 
 both_backends!(tron_deposit_addresses_are_the_sdks);
-
-/// Runs the TRON SDK oracle, or `None` (a loud skip) when it is not installed.
-fn oracle(input: Value) -> Option<Value> {
-    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = repo.join("tools/tron/oracle.mjs");
-    let ready = repo.join("tools/tron/node_modules/tronweb").exists();
-    let run = ready
-        .then(|| {
-            std::process::Command::new("node")
-                .arg(&script)
-                .arg(input.to_string())
-                .output()
-                .ok()
-        })
-        .flatten();
-    let Some(out) = run else {
-        assert!(
-            std::env::var("SLUICE_REQUIRE_TRON").as_deref() != Ok("1"),
-            "SLUICE_REQUIRE_TRON=1 but node or tools/tron/node_modules is missing; run scripts/test.sh"
-        );
-        eprintln!("\n*** TRON SDK tests did NOT run: no node or no tools/tron/node_modules ***\n");
-        return None;
-    };
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
-}
 
 async fn tron_deposit_addresses_are_the_sdks(backend: Backend) {
     let Some(expected) = oracle(json!({"op": "addresses", "mnemonic": MNEMONIC, "count": 3}))

@@ -18,7 +18,11 @@ pub mod evm;
 pub mod litecoin;
 pub mod rpc_proxy;
 pub mod tron_node;
+/// TRON's SDK as the oracle, shared with sluice-chain's tests.
+#[path = "../../../sluice-chain/tests/common/tron_sdk.rs"]
+pub mod tron_sdk;
 pub mod tron_wire;
+pub mod tron_world;
 pub mod wallet;
 
 use std::io::Write;
