@@ -9,7 +9,7 @@ use common::Backend;
 use common::deposit_world::states;
 use common::tron_world::{FLOW_SUN, MERCHANT, PAYER_KEY, TronWorld};
 use serde_json::json;
-use sluice_chain::tron::TRX_TOKEN;
+use sluice_chain::tron::{Contract, RawTransaction, TRX_TOKEN, TronAddress};
 
 both_backends!(trx_and_usdt_wallet_payments_settle_after_their_confirmations);
 
@@ -44,4 +44,199 @@ async fn trx_and_usdt_wallet_payments_settle_after_their_confirmations(backend: 
             "{token}: {view}"
         );
     }
+}
+
+both_backends!(
+    the_node_refuses_what_a_real_node_refuses,
+    short_wrong_recipient_and_out_of_energy_payments_fail,
+);
+
+/// A transaction of the payer's own making, referencing the node's latest block (a wallet
+/// that ignores Sluice's payload): its `raw_data` hex.
+async fn own_transaction(
+    w: &TronWorld,
+    contract: Contract,
+    fee_limit: Option<i64>,
+    expires_in_ms: i64,
+) -> String {
+    let head: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/wallet/getnowblock", w.node.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id: [u8; 32] = data_encoding::HEXLOWER
+        .decode(head["blockID"].as_str().unwrap().as_bytes())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let number = head["block_header"]["raw_data"]["number"].as_u64().unwrap();
+    let timestamp = head["block_header"]["raw_data"]["timestamp"]
+        .as_i64()
+        .unwrap();
+    let (ref_block_bytes, ref_block_hash) = RawTransaction::reference(number, &id);
+    let raw = RawTransaction {
+        ref_block_bytes,
+        ref_block_hash,
+        expiration: timestamp + expires_in_ms,
+        contract,
+        timestamp,
+        fee_limit,
+    };
+    data_encoding::HEXLOWER.encode(&raw.encode())
+}
+
+fn trx(w: &TronWorld, to: &str, amount: i64) -> Contract {
+    Contract::Transfer {
+        owner: w.payer,
+        to: TronAddress::parse(to).unwrap(),
+        amount,
+    }
+}
+
+fn usdt(w: &TronWorld, to: &str, amount: u128) -> Contract {
+    Contract::Trigger {
+        owner: w.payer,
+        contract: w.usdt,
+        data: sluice_chain::tron::chain::transfer_data(&TronAddress::parse(to).unwrap(), amount),
+    }
+}
+
+async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    let code = |answer: serde_json::Value| answer["code"].as_str().unwrap_or("accepted").to_owned();
+    let raw = own_transaction(&w, trx(&w, MERCHANT, 1_000_000), None, 60_000).await;
+    assert_eq!(
+        code(w.sign_and_broadcast(&raw, &[9; 32]).await),
+        "SIGERROR",
+        "signed by another key"
+    );
+    let mut tampered = data_encoding::HEXLOWER.decode(raw.as_bytes()).unwrap();
+    *tampered.last_mut().unwrap() ^= 1;
+    let signed = common::tron_sdk::oracle(json!({"op": "sign", "rawDataHex": raw, "privateKey": data_encoding::HEXLOWER.encode(&PAYER_KEY)})).unwrap();
+    let forged = json!({"txID": signed["txID"], "raw_data_hex": data_encoding::HEXLOWER.encode(&tampered), "signature": [signed["signature"]]});
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/wallet/broadcasttransaction", w.node.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(answer), "SIGERROR", "raw_data changed after signing");
+    let expired = own_transaction(&w, trx(&w, MERCHANT, 1_000_000), None, -1).await;
+    assert_eq!(
+        code(w.sign_and_broadcast(&expired, &PAYER_KEY).await),
+        "TRANSACTION_EXPIRATION_ERROR"
+    );
+    let too_much = own_transaction(&w, trx(&w, MERCHANT, 5_000_000_000), None, 60_000).await;
+    assert_eq!(
+        code(w.sign_and_broadcast(&too_much, &PAYER_KEY).await),
+        "CONTRACT_VALIDATE_ERROR"
+    );
+    assert_eq!(
+        code(w.sign_and_broadcast(&raw, &PAYER_KEY).await),
+        "accepted"
+    );
+    assert_eq!(
+        code(w.sign_and_broadcast(&raw, &PAYER_KEY).await),
+        "DUP_TRANSACTION_ERROR"
+    );
+    // A reference block the chain does not have (another fork).
+    let mut foreign = data_encoding::HEXLOWER
+        .decode(
+            own_transaction(&w, trx(&w, MERCHANT, 2_000_000), None, 60_000)
+                .await
+                .as_bytes(),
+        )
+        .unwrap();
+    foreign[6] ^= 0xff; // inside ref_block_hash (field 4, after the 2-byte ref_block_bytes)
+    let foreign = data_encoding::HEXLOWER.encode(&foreign);
+    assert_eq!(
+        code(w.sign_and_broadcast(&foreign, &PAYER_KEY).await),
+        "TAPOS_ERROR"
+    );
+}
+
+/// Pays `flow` (prepared) with the payer's own `raw` and reports it; returns the flow.
+async fn pay_with(w: &TronWorld, flow: &str, session: &str, raw: &str) -> serde_json::Value {
+    let sent = w.sign_and_broadcast(raw, &PAYER_KEY).await;
+    assert_eq!(sent["result"], true, "{sent}");
+    w.pay_step(
+        flow,
+        session,
+        "/broadcast",
+        &json!({"txHash": sent["txid"]}),
+    )
+    .await;
+    w.mine_and_step(2).await;
+    w.view(flow).await
+}
+
+async fn short_wrong_recipient_and_out_of_energy_payments_fail(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    let usdt_token = w.usdt.to_string();
+    let other = "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK";
+    let cases: [(&str, Contract, Option<i64>, &str); 3] = [
+        (
+            usdt_token.as_str(),
+            usdt(&w, MERCHANT, 24_999_999),
+            Some(100_000_000),
+            "underpaid",
+        ),
+        (
+            TRX_TOKEN,
+            trx(&w, other, FLOW_SUN as i64),
+            None,
+            "wrong_recipient",
+        ),
+        (
+            usdt_token.as_str(),
+            usdt(&w, MERCHANT, 25_000_000),
+            Some(1_000),
+            "tx_reverted",
+        ),
+    ];
+    let mut burned = Vec::new();
+    for (token, contract, fee_limit, failure) in cases {
+        let flow = w.create_flow(token, json!({})).await;
+        let (session, _) = w.prepared(&flow, token).await;
+        let raw = own_transaction(&w, contract, fee_limit, 60_000).await;
+        let before = w.node.trx(&w.payer);
+        let view = pay_with(&w, &flow, &session, &raw).await;
+        burned.push(before - w.node.trx(&w.payer));
+        assert_eq!(states(&view).0, "failed", "{failure}: {view}");
+        assert_eq!(view["failure"]["code"], failure, "{view}");
+    }
+    assert_eq!(
+        burned[1], FLOW_SUN as u64,
+        "the TRX went to the other address"
+    );
+    assert_eq!(burned[2], 1_000, "out of energy: the fee limit burned");
+    // …and no token moved: the merchant holds only the short payment.
+    let merchant = TronAddress::parse(MERCHANT).unwrap();
+    let word = format!(
+        "{:0>64}",
+        data_encoding::HEXLOWER.encode(&merchant.evm_bytes())
+    );
+    let token = format!("0x{}", data_encoding::HEXLOWER.encode(&w.usdt.evm_bytes()));
+    let held = w
+        .anvil
+        .call(
+            "eth_call",
+            json!([{"to": token, "data": format!("0x70a08231{word}")}, "latest"]),
+        )
+        .await;
+    assert_eq!(
+        u128::from_str_radix(held.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(),
+        24_999_999
+    );
 }
