@@ -52,6 +52,8 @@ struct Chain {
 struct Node {
     chain: Arc<Mutex<Chain>>,
     anvil: Arc<Anvil>,
+    /// Calls by method, so that tests can measure what the watcher asks.
+    calls: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 pub struct TronNode {
@@ -103,6 +105,7 @@ impl TronNode {
         let node = Node {
             chain: Arc::new(Mutex::new(chain)),
             anvil,
+            calls: Arc::default(),
         };
         let app = axum::Router::new()
             .route("/wallet/{method}", post(wallet))
@@ -136,6 +139,15 @@ impl TronNode {
             .get(&address.0)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Calls by method since the last [`Self::reset_calls`].
+    pub fn calls(&self) -> std::collections::BTreeMap<String, u64> {
+        self.node.calls.lock().unwrap().clone()
+    }
+
+    pub fn reset_calls(&self) {
+        self.node.calls.lock().unwrap().clear();
     }
 
     pub fn head(&self) -> u64 {
@@ -346,6 +358,12 @@ async fn wallet(
     Path(method): Path<String>,
     Json(body): Json<Value>,
 ) -> Json<Value> {
+    *node
+        .calls
+        .lock()
+        .unwrap()
+        .entry(method.clone())
+        .or_default() += 1;
     let number = |chain: &Chain| {
         body["num"]
             .as_u64()

@@ -153,11 +153,43 @@ impl TronWorld {
     }
 
     pub async fn step_to_idle(&self) -> usize {
+        self.step(&self.watcher).await
+    }
+
+    pub async fn step(&self, watcher: &ChainWatcher) -> usize {
         let mut work = 0;
-        while let Step::Worked(n) = self.watcher.run_once().await.unwrap() {
+        while let Step::Worked(n) = watcher.run_once().await.unwrap() {
             work += n;
         }
         work
+    }
+
+    /// Stores the environment's TRON deposit key (an account key `m/44'/195'/0'`).
+    pub async fn set_deposit_key(&self, xpub: &str) {
+        use sluice_domain::deposit_key::{ChainFamily, ExtendedPublicKey};
+        let key = ExtendedPublicKey::parse(xpub).unwrap();
+        let record = sluice_store::DepositKeyRecord {
+            environment_id: self.app.env_id,
+            family: ChainFamily::Tron,
+            xpub: key.to_base58(),
+            fingerprint: key.fingerprint(),
+            next_index: 0,
+            updated_at: super::START,
+        };
+        self.app.store.set_deposit_key(&record).await.unwrap();
+    }
+
+    /// A deposit-address flow in `token`, quoted: its ID and address.
+    pub async fn deposit_flow(&self, token: &str, extra: Value) -> (String, String) {
+        let flow = self.create_flow(token, extra).await;
+        let source = json!({"sourceType": "deposit_address", "fromChainId": CHAIN_ID, "fromChainName": "TRON"});
+        let attached = self.app.attach(&flow, &source).await;
+        assert_eq!(attached.status, 200, "{}", attached.body);
+        let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
+        let quote = json!({"fromTokenAddress": token, "fromChainId": CHAIN_ID});
+        let quoted = self.pay_step(&flow, &session, "/quote", &quote).await;
+        let address = quoted["depositAddress"].as_str().unwrap().to_owned();
+        (flow, address)
     }
 
     pub async fn mine_and_step(&self, blocks: u64) -> usize {
