@@ -6,9 +6,12 @@
 #   wallet:   10 vs PAYMENTS broadcast wallet payments whose hashes never land (default 10000),
 #             two real wallet payments in 20 blocks;
 #   bitcoin:  10 vs FLOWS open BTC deposit-address flows on a real regtest node (litecoind),
-#             two deposits in 20 blocks.
+#             two deposits in 20 blocks;
+#   tron:     11 vs 11 + FLOWS open TRON deposit-address flows on the FullNode double (tests/
+#             common/tron_node.rs), 10 blocks.
 # Needs anvil and litecoind (scripts/test.sh installs both) and, for the PostgreSQL runs, the
-# local server. ONLY=deposits|wallet|bitcoin runs one of the three.
+# local server; the TRON part needs TRON's JS SDK (tools/tron). ONLY=deposits|wallet|bitcoin|tron
+# runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOWS="${FLOWS:-10000}"
@@ -33,5 +36,12 @@ echo "== Bitcoin deposit-address flows (10 vs $FLOWS)"
 SLUICE_DEPOSIT_FLOWS="$FLOWS" SLUICE_REQUIRE_BITCOIN=1 \
   cargo test -q --release -p sluice-server --test bitcoin_deposits \
   node_calls_per_block_do_not_grow_with_open_flows -- --nocapture --test-threads 1 2>&1 |
+  grep -E "RPC calls|test result|panicked"
+fi
+if [ -z "$ONLY" ] || [ "$ONLY" = tron ]; then
+echo "== TRON deposit-address flows (11 vs 11 + $FLOWS)"
+SLUICE_DEPOSIT_FLOWS="$FLOWS" SLUICE_REQUIRE_TRON=1 SLUICE_REQUIRE_ANVIL=1 \
+  cargo test -q --release -p sluice-server --test tron_deposits \
+  another_instance_takes_the_scan_over_and_calls_do_not_grow_with_flows -- --nocapture --test-threads 1 2>&1 |
   grep -E "RPC calls|test result|panicked"
 fi

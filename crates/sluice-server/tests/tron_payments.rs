@@ -240,3 +240,77 @@ async fn short_wrong_recipient_and_out_of_energy_payments_fail(backend: Backend)
         24_999_999
     );
 }
+
+both_backends!(
+    a_wallet_short_of_trx_or_usdt_is_refused_at_prepare,
+    a_node_of_another_network_is_never_quoted_on,
+);
+
+async fn a_wallet_short_of_trx_or_usdt_is_refused_at_prepare(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    let broke = common::tron_world::address_of(&[9; 32]);
+    for token in [TRX_TOKEN.to_owned(), w.usdt.to_string()] {
+        let flow = w.create_flow(&token, json!({})).await;
+        let source = json!({"sourceType": "wallet", "fromAddress": broke.to_string(), "fromChainId": common::tron_world::CHAIN_ID, "fromChainName": "TRON"});
+        let attached = w.app.attach(&flow, &source).await;
+        let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
+        let quote = json!({"fromTokenAddress": token, "fromChainId": common::tron_world::CHAIN_ID});
+        w.pay_step(&flow, &session, "/quote", &quote).await;
+        let body = json!({"assertBalanceForTransferAmount": true, "assertBalanceForGasCost": true});
+        let refused = w
+            .app
+            .payer(
+                reqwest::Method::POST,
+                &flow,
+                "/prepare",
+                Some(&session),
+                Some(&body),
+            )
+            .await;
+        refused.assert_error(422, "insufficient_balance");
+    }
+}
+
+async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    // The same node configured as TRON mainnet: its block 0 is Nile's.
+    let mut config = (*w.app.state.config).clone();
+    config.chains[0].chain_id = "728126428".into();
+    let Some(app) = common::TestApp::spawn_with(backend, config).await else {
+        return;
+    };
+    let flow = app
+        .create_flow_with(json!({
+            "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": "728126428", "tokenAddress": TRX_TOKEN, "symbol": "TRX", "tokenDecimals": 6}]},
+            "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": MERCHANT}]}
+        }))
+        .await;
+    let flow = flow["id"].as_str().unwrap();
+    let source = json!({"sourceType": "wallet", "fromAddress": w.payer.to_string(), "fromChainId": "728126428", "fromChainName": "TRON"});
+    let attached = app.attach(flow, &source).await;
+    let session = attached.body["sessionToken"].as_str().unwrap();
+    let quote = json!({"fromTokenAddress": TRX_TOKEN, "fromChainId": "728126428"});
+    let reply = app
+        .payer(
+            reqwest::Method::POST,
+            flow,
+            "/quote",
+            Some(session),
+            Some(&quote),
+        )
+        .await;
+    reply.assert_error(502, "chain_unavailable");
+    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
+    let ready = ready.body.as_str().unwrap().to_owned();
+    assert!(
+        ready.contains(&format!(
+            "chain TRON 728126428: wrong network: the node reports genesis block {}",
+            common::tron_node::NILE_GENESIS
+        )),
+        "{ready}"
+    );
+}
