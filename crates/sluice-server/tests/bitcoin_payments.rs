@@ -44,6 +44,21 @@ async fn funded_payer(w: &BitcoinWorld) -> String {
     for_sluice(&w.node.funded_payer("bech32").await)
 }
 
+/// A funded payer's flow, prepared, its PSBT signed by the node's wallet, broadcast and reported.
+async fn paid_as_prepared(w: &BitcoinWorld) -> Quoted {
+    let payer = funded_payer(w).await;
+    let q = quoted(w, &payer).await;
+    let prepared = w
+        .pay_step(&q.flow, &q.session, "/prepare", &json!({}))
+        .await;
+    let psbt = prepared["quote"]["signingPayload"]["psbt"]
+        .as_str()
+        .unwrap();
+    let txid = w.sign_and_send(psbt).await;
+    broadcast(w, &q, &txid).await;
+    q
+}
+
 async fn broadcast(w: &BitcoinWorld, q: &Quoted, txid: &str) {
     let reply = w
         .pay_step(&q.flow, &q.session, "/broadcast", &json!({"txHash": txid}))
@@ -127,19 +142,7 @@ async fn a_payment_reorged_away_is_checked_again(backend: Backend) {
     let Some(w) = BitcoinWorld::start(backend).await else {
         return;
     };
-    let payer = funded_payer(&w).await;
-    let q = quoted(&w, &payer).await;
-    let prepared = w
-        .pay_step(&q.flow, &q.session, "/prepare", &json!({}))
-        .await;
-    let txid = w
-        .sign_and_send(
-            prepared["quote"]["signingPayload"]["psbt"]
-                .as_str()
-                .unwrap(),
-        )
-        .await;
-    broadcast(&w, &q, &txid).await;
+    let q = paid_as_prepared(&w).await;
     let mined = w.mine(1).await;
     w.step_to_idle().await;
     // The block holding the payment is replaced by two empty ones: the transaction is back in
@@ -277,19 +280,7 @@ async fn a_payment_waiting_in_the_mempool_never_fails_as_not_found(backend: Back
     let Some(w) = BitcoinWorld::start(backend).await else {
         return;
     };
-    let payer = funded_payer(&w).await;
-    let q = quoted(&w, &payer).await;
-    let prepared = w
-        .pay_step(&q.flow, &q.session, "/prepare", &json!({}))
-        .await;
-    let txid = w
-        .sign_and_send(
-            prepared["quote"]["signingPayload"]["psbt"]
-                .as_str()
-                .unwrap(),
-        )
-        .await;
-    broadcast(&w, &q, &txid).await;
+    let q = paid_as_prepared(&w).await;
     // An hour without a block: the transaction waits in the node's mempool.
     for _ in 0..6 {
         w.app.clock.advance_seconds(600);

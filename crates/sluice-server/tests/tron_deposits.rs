@@ -10,8 +10,8 @@ use common::Backend;
 use common::deposit_world::{second_instance, states};
 use common::tron_sdk::oracle;
 use common::tron_world::{FLOW_SUN, PAYER_KEY, TronWorld};
-use serde_json::{Value, json};
-use sluice_chain::tron::{Contract, RawTransaction, TRX_TOKEN, TronAddress};
+use serde_json::json;
+use sluice_chain::tron::{Contract, TRX_TOKEN, TronAddress};
 
 const MNEMONIC: &str =
     "legal winner thank year wave sausage worth useful legal winner thank yellow";
@@ -50,34 +50,8 @@ async fn send(w: &TronWorld, to: &str, token: Option<TronAddress>, amount: u128)
             data: sluice_chain::tron::chain::transfer_data(&to, amount),
         },
     };
-    let head: Value = reqwest::Client::new()
-        .post(format!("{}/wallet/getnowblock", w.node.url))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id: [u8; 32] = data_encoding::HEXLOWER
-        .decode(head["blockID"].as_str().unwrap().as_bytes())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let number = head["block_header"]["raw_data"]["number"].as_u64().unwrap();
-    let timestamp = head["block_header"]["raw_data"]["timestamp"]
-        .as_i64()
-        .unwrap();
-    let (ref_block_bytes, ref_block_hash) = RawTransaction::reference(number, &id);
-    let raw = RawTransaction {
-        ref_block_bytes,
-        ref_block_hash,
-        expiration: timestamp + 60_000,
-        fee_limit: token.map(|_| 100_000_000),
-        timestamp,
-        contract,
-    };
-    let hex = data_encoding::HEXLOWER.encode(&raw.encode());
+    let fee_limit = token.map(|_| 100_000_000);
+    let hex = w.own_transaction(contract, fee_limit, 60_000).await;
     let sent = w.sign_and_broadcast(&hex, &PAYER_KEY).await;
     assert_eq!(sent["result"], true, "{sent}");
 }

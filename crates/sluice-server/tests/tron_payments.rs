@@ -9,7 +9,7 @@ use common::Backend;
 use common::deposit_world::states;
 use common::tron_world::{FLOW_SUN, MERCHANT, PAYER_KEY, TronWorld};
 use serde_json::json;
-use sluice_chain::tron::{Contract, RawTransaction, TRX_TOKEN, TronAddress};
+use sluice_chain::tron::{Contract, TRX_TOKEN, TronAddress};
 
 both_backends!(trx_and_usdt_wallet_payments_settle_after_their_confirmations);
 
@@ -51,44 +51,6 @@ both_backends!(
     short_wrong_recipient_and_out_of_energy_payments_fail,
 );
 
-/// A transaction of the payer's own making, referencing the node's latest block (a wallet
-/// that ignores Sluice's payload): its `raw_data` hex.
-async fn own_transaction(
-    w: &TronWorld,
-    contract: Contract,
-    fee_limit: Option<i64>,
-    expires_in_ms: i64,
-) -> String {
-    let head: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/wallet/getnowblock", w.node.url))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id: [u8; 32] = data_encoding::HEXLOWER
-        .decode(head["blockID"].as_str().unwrap().as_bytes())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let number = head["block_header"]["raw_data"]["number"].as_u64().unwrap();
-    let timestamp = head["block_header"]["raw_data"]["timestamp"]
-        .as_i64()
-        .unwrap();
-    let (ref_block_bytes, ref_block_hash) = RawTransaction::reference(number, &id);
-    let raw = RawTransaction {
-        ref_block_bytes,
-        ref_block_hash,
-        expiration: timestamp + expires_in_ms,
-        contract,
-        timestamp,
-        fee_limit,
-    };
-    data_encoding::HEXLOWER.encode(&raw.encode())
-}
-
 fn trx(w: &TronWorld, to: &str, amount: i64) -> Contract {
     Contract::Transfer {
         owner: w.payer,
@@ -110,7 +72,9 @@ async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
         return;
     };
     let code = |answer: serde_json::Value| answer["code"].as_str().unwrap_or("accepted").to_owned();
-    let raw = own_transaction(&w, trx(&w, MERCHANT, 1_000_000), None, 60_000).await;
+    let raw = w
+        .own_transaction(trx(&w, MERCHANT, 1_000_000), None, 60_000)
+        .await;
     assert_eq!(
         code(w.sign_and_broadcast(&raw, &[9; 32]).await),
         "SIGERROR",
@@ -130,12 +94,16 @@ async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(code(answer), "SIGERROR", "raw_data changed after signing");
-    let expired = own_transaction(&w, trx(&w, MERCHANT, 1_000_000), None, -1).await;
+    let expired = w
+        .own_transaction(trx(&w, MERCHANT, 1_000_000), None, -1)
+        .await;
     assert_eq!(
         code(w.sign_and_broadcast(&expired, &PAYER_KEY).await),
         "TRANSACTION_EXPIRATION_ERROR"
     );
-    let too_much = own_transaction(&w, trx(&w, MERCHANT, 5_000_000_000), None, 60_000).await;
+    let too_much = w
+        .own_transaction(trx(&w, MERCHANT, 5_000_000_000), None, 60_000)
+        .await;
     assert_eq!(
         code(w.sign_and_broadcast(&too_much, &PAYER_KEY).await),
         "CONTRACT_VALIDATE_ERROR"
@@ -151,7 +119,7 @@ async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
     // A reference block the chain does not have (another fork).
     let mut foreign = data_encoding::HEXLOWER
         .decode(
-            own_transaction(&w, trx(&w, MERCHANT, 2_000_000), None, 60_000)
+            w.own_transaction(trx(&w, MERCHANT, 2_000_000), None, 60_000)
                 .await
                 .as_bytes(),
         )
@@ -209,7 +177,7 @@ async fn short_wrong_recipient_and_out_of_energy_payments_fail(backend: Backend)
     for (token, contract, fee_limit, failure) in cases {
         let flow = w.create_flow(token, json!({})).await;
         let (session, _) = w.prepared(&flow, token).await;
-        let raw = own_transaction(&w, contract, fee_limit, 60_000).await;
+        let raw = w.own_transaction(contract, fee_limit, 60_000).await;
         let before = w.node.trx(&w.payer);
         let view = pay_with(&w, &flow, &session, &raw).await;
         burned.push(before - w.node.trx(&w.payer));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sluice_chain::tron::{TRX_TOKEN, TronAddress};
+use sluice_chain::tron::{Contract, RawTransaction, TRX_TOKEN, TronAddress};
 use sluice_server::config::Config;
 use sluice_server::workers::Step;
 use sluice_server::workers::chain_watch::ChainWatcher;
@@ -150,6 +150,44 @@ impl TronWorld {
             .json()
             .await
             .unwrap()
+    }
+
+    /// A transaction of the payer's own making (a wallet that ignores Sluice's payload),
+    /// referencing the node's latest block: its `raw_data` hex.
+    pub async fn own_transaction(
+        &self,
+        contract: Contract,
+        fee_limit: Option<i64>,
+        expires_in_ms: i64,
+    ) -> String {
+        let head: Value = reqwest::Client::new()
+            .post(format!("{}/wallet/getnowblock", self.node.url))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id: [u8; 32] = data_encoding::HEXLOWER
+            .decode(head["blockID"].as_str().unwrap().as_bytes())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let number = head["block_header"]["raw_data"]["number"].as_u64().unwrap();
+        let timestamp = head["block_header"]["raw_data"]["timestamp"]
+            .as_i64()
+            .unwrap();
+        let (ref_block_bytes, ref_block_hash) = RawTransaction::reference(number, &id);
+        let raw = RawTransaction {
+            ref_block_bytes,
+            ref_block_hash,
+            expiration: timestamp + expires_in_ms,
+            contract,
+            timestamp,
+            fee_limit,
+        };
+        data_encoding::HEXLOWER.encode(&raw.encode())
     }
 
     pub async fn step_to_idle(&self) -> usize {
