@@ -9,7 +9,9 @@
 //        to | contract (base58), amount, data (hex), refBlockBytes, refBlockHash, expiration,
 //        timestamp, feeLimit}
 //   {"op": "sign", "rawDataHex": "…", "privateKey": "hex"} -> {txID, signature}: signed as a
-//       wallet signs it (tronweb's utils.crypto.signTransaction over the txID).
+//       wallet built on tronweb signs it (trx.sign, after its own txCheck of the bytes).
+//   {"op": "forge", "rawDataHex": "…", "privateKey": "hex"} -> {txID, signature}: any key's
+//       signature over the txID, without tronweb's checks.
 // Offline: nothing here talks to a network.
 import { HDNodeWallet, Mnemonic } from "ethers";
 import { TronWeb, utils } from "tronweb";
@@ -59,9 +61,20 @@ if (input.op === "addresses") {
   answer({ address: TronWeb.address.fromHex(input.hex) });
 } else if (input.op === "decode") {
   answer(decode(input.rawDataHex));
-} else if (input.op === "sign") {
+} else if (input.op === "forge") {
+  // A signature by any key over the txID, without tronweb's checks: what a forger sends.
   const { txID } = decode(input.rawDataHex);
   const signed = utils.crypto.signTransaction(input.privateKey, { txID, raw_data_hex: input.rawDataHex, signature: [] });
+  answer({ txID, signature: signed.signature[0] });
+} else if (input.op === "sign") {
+  // As a wallet built on tronweb signs: the JSON raw_data read back from the hex, then
+  // trx.sign, which refuses a transaction whose raw_data_hex it would not serialise itself
+  // (txCheck) or whose owner is not the key's address. No network is contacted.
+  const { txID, typeUrl } = decode(input.rawDataHex);
+  const type = typeUrl.split(".").pop();
+  const raw_data = utils.deserializeTx.deserializeTransaction(type, input.rawDataHex);
+  const tronWeb = new TronWeb({ fullHost: "http://127.0.0.1:9" });
+  const signed = await tronWeb.trx.sign({ txID, raw_data, raw_data_hex: input.rawDataHex, visible: false }, input.privateKey);
   answer({ txID, signature: signed.signature[0] });
 } else {
   console.error(`unknown op ${input.op}`);

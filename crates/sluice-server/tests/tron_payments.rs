@@ -76,7 +76,7 @@ async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
         .own_transaction(trx(&w, MERCHANT, 1_000_000), None, 60_000)
         .await;
     assert_eq!(
-        code(w.sign_and_broadcast(&raw, &[9; 32]).await),
+        code(w.forge_and_broadcast(&raw, &[9; 32]).await),
         "SIGERROR",
         "signed by another key"
     );

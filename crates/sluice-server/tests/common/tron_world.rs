@@ -138,7 +138,16 @@ impl TronWorld {
     /// Signs `raw_data_hex` with `key` using TRON's SDK and broadcasts it to the node, as a
     /// wallet does; returns the node's answer.
     pub async fn sign_and_broadcast(&self, raw_data_hex: &str, key: &[u8; 32]) -> Value {
-        let signed = super::tron_sdk::oracle(json!({"op": "sign", "rawDataHex": raw_data_hex, "privateKey": data_encoding::HEXLOWER.encode(key)}))
+        self.broadcast_signed("sign", raw_data_hex, key).await
+    }
+
+    /// Like [`Self::sign_and_broadcast`], signed by any `key` without the SDK's checks.
+    pub async fn forge_and_broadcast(&self, raw_data_hex: &str, key: &[u8; 32]) -> Value {
+        self.broadcast_signed("forge", raw_data_hex, key).await
+    }
+
+    async fn broadcast_signed(&self, op: &str, raw_data_hex: &str, key: &[u8; 32]) -> Value {
+        let signed = super::tron_sdk::oracle(json!({"op": op, "rawDataHex": raw_data_hex, "privateKey": data_encoding::HEXLOWER.encode(key)}))
             .expect("the SDK is installed");
         let body = json!({"txID": signed["txID"], "raw_data_hex": raw_data_hex, "signature": [signed["signature"]], "visible": false});
         reqwest::Client::new()
