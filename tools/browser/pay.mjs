@@ -114,7 +114,7 @@ try {
   }
 
   async function showDeposit() {
-    await page.locator("#deposit-address").filter({ hasText: /^(0x|bc1|tb1|bcrt1)/ }).waitFor();
+    await page.locator("#deposit-address").filter({ hasText: /^(0x|bc1|tb1|bcrt1|T)/ }).waitFor();
     await page.locator("#deposit-qr").evaluate((img) => img.decode());
     const qrSource = await page.locator("#deposit-qr").getAttribute("src");
     return {

@@ -457,3 +457,75 @@ async fn bitcoin_payers_pay_to_a_deposit_address_on_the_hosted_page() {
     assert!(final_status(&events).contains("Payment complete"));
     stop.cancel();
 }
+
+/// A TRON payer on the hosted page: a `T…` deposit address with its QR code (the bare
+/// address: TRON has no payment URI) and the network named; the payer's USDT arrives and the
+/// page completes. No EVM wallet is offered for a flow that settles only on TRON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tron_payers_pay_to_a_deposit_address_on_the_hosted_page() {
+    if !browser_ready() {
+        return;
+    }
+    let Some(w) = common::tron_world::TronWorld::start(Backend::Sqlite).await else {
+        return;
+    };
+    let sdk = common::tron_sdk::oracle(json!({"op": "addresses", "mnemonic": "legal winner thank year wave sausage worth useful legal winner thank yellow", "count": 1})).unwrap();
+    w.set_deposit_key(sdk["xpub"].as_str().unwrap()).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    w.app
+        .clock
+        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    let usdt = w.usdt.to_string();
+    let chain = common::tron_world::CHAIN_ID;
+    let body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
+        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": chain, "tokenAddress": usdt, "symbol": "USDT", "tokenDecimals": 6}]},
+        "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": common::tron_world::MERCHANT}]}});
+    let created = w
+        .app
+        .server(reqwest::Method::POST, "/payment-links", Some(&body))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
+    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
+    let browser = browse_with("", "deposit", "tron-deposit", &url, json!({})).await;
+    let address = deposit_address(&w.app, &flow).await;
+    assert_eq!(address, sdk["addresses"][0].as_str().unwrap());
+    let to = sluice_chain::tron::TronAddress::parse(&address).unwrap();
+    let contract = sluice_chain::tron::Contract::Trigger {
+        owner: w.payer,
+        contract: w.usdt,
+        data: sluice_chain::tron::chain::transfer_data(&to, 25_000_000),
+    };
+    let raw = w
+        .own_transaction(contract, Some(100_000_000), 600_000)
+        .await;
+    let sent = w
+        .sign_and_broadcast(&raw, &common::tron_world::PAYER_KEY)
+        .await;
+    assert_eq!(sent["result"], true, "{sent}");
+    // Blocks come while the page waits, the watcher stepped after each.
+    let done = finished(browser, "tron-deposit");
+    tokio::pin!(done);
+    let events = loop {
+        tokio::select! {
+            events = &mut done => break events,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                w.mine_and_step(1).await;
+            }
+        }
+    };
+    assert_eq!(
+        event(&events, "methods")["wallet"],
+        false,
+        "no EVM wallet for TRON"
+    );
+    let shown = event(&events, "deposit");
+    assert_eq!(shown["address"], address.as_str());
+    assert_eq!(shown["amount"], "25 USDT");
+    assert_eq!(shown["qr"], address.as_str(), "the bare address");
+    let network = shown["network"].as_str().unwrap();
+    assert!(network.contains("TRON Nile testnet"), "{network}");
+    assert!(final_status(&events).contains("Payment complete"));
+}
