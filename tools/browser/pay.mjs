@@ -1,6 +1,6 @@
 // Drives the hosted payment page in Debian's Chromium for the browser tests
 // (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
-//   {url, scenario: "wallet" | "deposit" | "reload" | "language" | "exchange" | "expired" | "notfound", rpcUrl,
+//   {url, scenario: "wallet" | "tronlink" | "deposit" | "reload" | "language" | "exchange" | "expired" | "notfound", rpcUrl,
 //    account, chainId, rejectFirst, shots, name, locale (the browser's language, default en-US)}
 // The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
 // its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
@@ -25,6 +25,7 @@ const browser = await chromium.launch({
     "--disable-component-update", "--disable-sync"],
 });
 let failed = false;
+let lastStatus = "";
 try {
   const context = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: config.locale || "en-US" });
   let rejectNext = Boolean(config.rejectFirst);
@@ -73,11 +74,38 @@ try {
     window.addEventListener("eip6963:requestProvider", announce);
     announce();
   });
+  if (config.tron) {
+    // A TronLink stand-in for the "tronlink" scenario ({tron: {nodeUrl, address, privateKey}}):
+    // `window.tronLink.tronWeb`, whose work is done here by TRON's own SDK (tools/tron):
+    // deserializeTx reads raw_data back, trx.sign checks it (txCheck, owner) and signs, and
+    // sendRawTransaction broadcasts to the test's node.
+    const require = createRequire(new URL("../tron/package.json", import.meta.url));
+    const { TronWeb, utils } = require("tronweb");
+    const tronWeb = new TronWeb({ fullHost: config.tron.nodeUrl });
+    await context.exposeFunction("__sluiceTestTron", async (method, args) => {
+      if (method === "deserialize") return utils.deserializeTx.deserializeTransaction(args[0], args[1]);
+      if (method === "sign") return tronWeb.trx.sign(args[0], config.tron.privateKey);
+      if (method === "send") return tronWeb.trx.sendRawTransaction(args[0]);
+      throw new Error(`unknown ${method}`);
+    });
+    await context.addInitScript((address) => {
+      const call = (method, ...args) => window.__sluiceTestTron(method, args);
+      const tronWeb = {
+        defaultAddress: { base58: address },
+        utils: { deserializeTx: { deserializeTransaction: (type, hex) => call("deserialize", type, hex) } },
+        trx: { sign: (tx) => call("sign", tx), sendRawTransaction: (tx) => call("send", tx) },
+      };
+      window.tronLink = { ready: true, tronWeb, request: async () => ({ code: 200, message: "ok" }) };
+      window.tronWeb = tronWeb;
+    }, config.tron.address);
+  }
   const page = await context.newPage();
   page.on("pageerror", (e) => emit({ event: "pageerror", message: String(e) }));
   page.on("console", (m) => { if (m.type() === "error") emit({ event: "console", text: m.text(), url: m.location().url }); });
   page.on("response", (r) => { if (r.status() >= 400) emit({ event: "http", status: r.status(), url: r.url() }); });
   const status = page.getByRole("status");
+  // What the page said last, for the error report of a scenario that times out.
+  setInterval(async () => { lastStatus = (await status.textContent().catch(() => lastStatus)) || lastStatus; }, 500);
 
   async function state(name) {
     await page.evaluate(`${axeSource}\n;0`);
@@ -178,6 +206,14 @@ try {
     await state("exchange");
     await until("Payment complete");
     await state("complete");
+  } else if (config.scenario === "tronlink") {
+    const pay = page.getByRole("button", { name: "Pay with TronLink" });
+    await pay.waitFor();
+    emit({ event: "methods", wallet: await page.locator("#method-wallet").isVisible() });
+    await state("choose");
+    await pay.click();
+    await until("Payment complete");
+    await state("complete");
   } else if (config.scenario === "deposit") {
     const pay = page.getByRole("button", { name: "Pay to an address" });
     await pay.waitFor();
@@ -209,7 +245,7 @@ try {
   emit({ event: "done", status: (await status.textContent()) || "", chainSwitches: switched });
 } catch (e) {
   failed = true;
-  emit({ event: "error", message: String(e && e.stack || e) });
+  emit({ event: "error", message: String(e && e.stack || e), status: lastStatus });
 } finally {
   await browser.close();
 }

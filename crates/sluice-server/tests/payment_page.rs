@@ -529,3 +529,60 @@ async fn tron_payers_pay_to_a_deposit_address_on_the_hosted_page() {
     assert!(network.contains("TRON Nile testnet"), "{network}");
     assert!(final_status(&events).contains("Payment complete"));
 }
+
+/// A TRON payer with TronLink on the hosted page: the page reads the transaction back from
+/// Sluice's rawDataHex, the wallet (TRON's SDK behind a TronLink stand-in) checks, signs and
+/// broadcasts it to the FullNode double, and the page completes once the watcher settles it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tron_payers_pay_with_tronlink_on_the_hosted_page() {
+    if !browser_ready() {
+        return;
+    }
+    let Some(w) = common::tron_world::TronWorld::start(Backend::Sqlite).await else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    w.app
+        .clock
+        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    // The node's clock follows the server's.
+    w.node.advance_to(now.as_millis() as i64);
+    w.node.mine(1).await;
+    let body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
+        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": common::tron_world::CHAIN_ID, "tokenAddress": w.usdt.to_string(), "symbol": "USDT", "tokenDecimals": 6}]},
+        "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": common::tron_world::MERCHANT}]}});
+    let created = w
+        .app
+        .server(reqwest::Method::POST, "/payment-links", Some(&body))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
+    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
+    let tron = json!({"nodeUrl": w.node.url, "address": w.payer.to_string(),
+        "privateKey": data_encoding::HEXLOWER.encode(&common::tron_world::PAYER_KEY)});
+    let browser = browse_with("", "tronlink", "tronlink", &url, json!({"tron": tron})).await;
+    let done = finished(browser, "tronlink");
+    tokio::pin!(done);
+    let events = loop {
+        tokio::select! {
+            events = &mut done => break events,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                w.mine_and_step(1).await;
+            }
+        }
+    };
+    assert_eq!(
+        event(&events, "methods")["wallet"],
+        false,
+        "no EVM wallet for TRON"
+    );
+    assert!(final_status(&events).contains("Payment complete"));
+    let stored = w.app.stored_flow(&flow).await;
+    assert_eq!(stored.settlement_state.as_str(), "completed");
+    assert_eq!(
+        stored.source.unwrap().from_address.as_deref(),
+        Some(w.payer.to_string().as_str())
+    );
+}

@@ -193,6 +193,46 @@
     watch();
   }
 
+  // TRON wallets (TronLink and those that copy its API) inject `window.tronLink`, whose
+  // `tronWeb` signs and broadcasts. The page reads the JSON raw_data back from Sluice's
+  // rawDataHex (TronLink shows and checks it), lets the wallet sign the txID and send it.
+  const TRX = "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb";
+  function tronSettlement() {
+    const all = (flow.settlementConfig && flow.settlementConfig.settlements) || [];
+    return all.find((s) => s.chainName === "TRON");
+  }
+  function tronWallet() {
+    return (window.tronLink && window.tronLink.tronWeb) || window.tronWeb;
+  }
+  async function sha256Hex(hex) {
+    const bytes = new Uint8Array(hex.match(/../g).map((b) => parseInt(b, 16)));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  async function payWithTronLink() {
+    const target = tronSettlement();
+    if (window.tronLink && window.tronLink.request) await window.tronLink.request({ method: "tron_requestAccounts" });
+    const tronWeb = tronWallet();
+    const from = tronWeb.defaultAddress.base58;
+    const attached = await call("POST", "/source", { sourceType: "wallet", fromAddress: from, fromChainId: target.chainId, fromChainName: "TRON" });
+    session = attached.sessionToken;
+    say(t("preparing"));
+    flow = await call("POST", "/quote", { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress });
+    const prepared = await call("POST", "/prepare", { assertBalanceForGasCost: true, assertBalanceForTransferAmount: true });
+    const payload = prepared.quote.signingPayload.tronTransaction;
+    const type = target.tokenAddress === TRX ? "TransferContract" : "TriggerSmartContract";
+    const rawData = await tronWeb.utils.deserializeTx.deserializeTransaction(type, payload.rawDataHex);
+    const txID = await sha256Hex(payload.rawDataHex);
+    say(t("confirm"));
+    const signed = await tronWeb.trx.sign({ txID, raw_data: rawData, raw_data_hex: payload.rawDataHex, visible: false });
+    const sent = await tronWeb.trx.sendRawTransaction(signed);
+    if (!sent.result) throw new Error(sent.code || "the network refused the transaction");
+    flow = await call("POST", "/broadcast", { txHash: txID });
+    $("methods").hidden = true;
+    showState();
+    watch();
+  }
+
   async function payWithExchange() {
     const target = settlement();
     const attached = await call("POST", "/source", { sourceType: "exchange", exchangeProvider: "coinbase" });
@@ -248,6 +288,7 @@
   async function showMethods() {
     $("methods").hidden = false;
     discoverWallets();
+    if (tronSettlement() && tronWallet()) $("method-tronlink").hidden = false;
     const [options, exchanges] = await Promise.all([
       call("GET", "/sourceTokenOptions?sourceType=deposit_address").catch(() => ({ sourceTokenOptions: [] })),
       call("GET", "/exchanges").catch(() => ({ exchanges: [] })),
@@ -286,6 +327,7 @@
   }
 
   bind("pay-wallet", payWithWallet);
+  bind("pay-tronlink", payWithTronLink);
   bind("pay-address", payToAddress);
   bind("pay-exchange", payWithExchange);
   $("copy-address").addEventListener("click", async () => {

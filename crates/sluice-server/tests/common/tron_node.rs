@@ -46,6 +46,8 @@ struct Chain {
     pending: Vec<(Value, Decoded)>,
     trx: HashMap<[u8; 21], u64>,
     infos: HashMap<String, Value>,
+    /// The next block is stamped no earlier than this (see [`TronNode::advance_to`]).
+    time_floor: i64,
 }
 
 #[derive(Clone)]
@@ -141,6 +143,12 @@ impl TronNode {
             .unwrap_or(0)
     }
 
+    /// Moves the chain's clock: the next block is stamped at `ms` (a test whose server runs
+    /// on the real time, as the payment page's countdown needs).
+    pub fn advance_to(&self, ms: i64) {
+        self.node.chain.lock().unwrap().time_floor = ms;
+    }
+
     /// Calls by method since the last [`Self::reset_calls`].
     pub fn calls(&self) -> std::collections::BTreeMap<String, u64> {
         self.node.calls.lock().unwrap().clone()
@@ -170,7 +178,10 @@ impl TronNode {
             let (number, timestamp) = {
                 let chain = self.node.chain.lock().unwrap();
                 let last = chain.blocks.last().unwrap();
-                (last.number + 1, last.timestamp + BLOCK_MS)
+                (
+                    last.number + 1,
+                    (last.timestamp + BLOCK_MS).max(chain.time_floor),
+                )
             };
             for (mut tx, decoded) in pending {
                 let (ret, info) = self.node.execute(&decoded, number, timestamp).await;
