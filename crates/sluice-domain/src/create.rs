@@ -198,6 +198,14 @@ fn read_settlements(
         if chain_name == Some(ChainName::Btc) {
             check_bitcoin_settlement(errors, item, token_address.as_deref(), decimals);
         }
+        let trx = token_address.as_deref() == Some(TRX_TOKEN);
+        if chain_name == Some(ChainName::Tron) && trx && decimals.is_some_and(|d| d != 6) {
+            errors.push(
+                item.path("tokenDecimals"),
+                "invalid_value",
+                "must be 6 for TRX (amounts are in sun)",
+            );
+        }
         if let (
             Some(chain_name),
             Some(chain_id),
@@ -221,6 +229,9 @@ fn read_settlements(
         settlements,
     }))
 }
+
+/// TRX's `tokenAddress` (spec §10): the base58 spelling of TRON's zero address.
+const TRX_TOKEN: &str = "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb";
 
 /// Bitcoin has no tokens (spec §10): a BTC settlement is bitcoin itself, in satoshis, and
 /// anything else would be quoted at the wrong scale or never match a payment.
@@ -468,6 +479,12 @@ mod tests {
             fields_refused(body("ordinals", 8)),
             [format!("{settlement}.tokenAddress")]
         );
+        let trx = serde_json::json!({
+            "amount": "25.00", "currency": "USD",
+            "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": "728126428", "tokenAddress": TRX_TOKEN, "symbol": "TRX", "tokenDecimals": 18}]},
+            "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH"}]}
+        });
+        assert_eq!(fields_refused(trx), [format!("{settlement}.tokenDecimals")]);
         let ok = body("bitcoin", 8);
         let env = EnvironmentId::new_random();
         assert!(

@@ -48,7 +48,7 @@ async fn trx_and_usdt_wallet_payments_settle_after_their_confirmations(backend: 
 
 both_backends!(
     the_node_refuses_what_a_real_node_refuses,
-    short_wrong_recipient_and_out_of_energy_payments_fail,
+    short_misdirected_and_out_of_energy_payments_fail,
 );
 
 fn trx(w: &TronWorld, to: &str, amount: i64) -> Contract {
@@ -147,13 +147,13 @@ async fn pay_with(w: &TronWorld, flow: &str, session: &str, raw: &str) -> serde_
     w.view(flow).await
 }
 
-async fn short_wrong_recipient_and_out_of_energy_payments_fail(backend: Backend) {
+async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
     let Some(w) = TronWorld::start(backend).await else {
         return;
     };
     let usdt_token = w.usdt.to_string();
     let other = "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK";
-    let cases: [(&str, Contract, Option<i64>, &str); 3] = [
+    let cases: [(&str, Contract, Option<i64>, &str); 4] = [
         (
             usdt_token.as_str(),
             usdt(&w, MERCHANT, 24_999_999),
@@ -171,6 +171,13 @@ async fn short_wrong_recipient_and_out_of_energy_payments_fail(backend: Backend)
             usdt(&w, MERCHANT, 25_000_000),
             Some(1_000),
             "tx_reverted",
+        ),
+        // TRX reported for a USDT flow.
+        (
+            usdt_token.as_str(),
+            trx(&w, MERCHANT, 25_000_000),
+            None,
+            "wrong_token",
         ),
     ];
     let mut burned = Vec::new();

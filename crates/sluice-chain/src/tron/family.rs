@@ -115,6 +115,12 @@ fn judge_token(
     token: &str,
     expected: &ExpectedTransfer<'_>,
 ) -> Result<u128, Mismatch> {
+    if info.receipt.result.is_none() && info.log.is_empty() && info.result.is_none() {
+        // No contract ran: a TRX transfer (or another system contract) reported for a token.
+        return Err(Mismatch::WrongToken {
+            actual: "a transaction that calls no token contract".into(),
+        });
+    }
     if info.result.is_some() || info.receipt.result.as_deref() != Some("SUCCESS") {
         return Err(Mismatch::Reverted);
     }
@@ -214,12 +220,16 @@ impl ChainFamily for TronChain {
         chain: (ChainName, &str),
     ) -> Result<SigningPayload, PrepareError> {
         let (owner, to) = (address(payment.from)?, address(payment.to)?);
-        let amount = i64::try_from(payment.amount).map_err(|_| {
-            RpcError::Malformed("the amount does not fit a TRON transaction".into())
-        })?;
         self.assert_balances(payment, owner).await?;
         let contract = match payment.token {
-            None => Contract::Transfer { owner, to, amount },
+            // TRX amounts are int64 sun on TRON; a token's is a uint256 in the call data.
+            None => Contract::Transfer {
+                owner,
+                to,
+                amount: i64::try_from(payment.amount).map_err(|_| {
+                    RpcError::Malformed("more TRX than a transaction can carry".into())
+                })?,
+            },
             Some(token) => Contract::Trigger {
                 owner,
                 contract: address(token)?,

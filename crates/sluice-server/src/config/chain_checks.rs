@@ -93,6 +93,18 @@ impl ChainConfig {
             (Some(id), _) if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 return Err(format!("{at}.genesis_block_id: must be 64 hex digits"));
             }
+            // A TRON chain ID is the last four bytes of its block 0's ID.
+            (Some(id), _)
+                if u32::from_str_radix(&id[56..], 16).map(|n| n.to_string())
+                    != Ok(self.chain_id.clone()) =>
+            {
+                return Err(format!(
+                    "{at}.genesis_block_id: ends in {}, which is chain ID {}, not {}",
+                    &id[56..],
+                    u32::from_str_radix(&id[56..], 16).unwrap_or_default(),
+                    self.chain_id
+                ));
+            }
             _ => {}
         }
         if self.fee_limit_sun.is_some_and(|f| f <= 0) {
@@ -229,6 +241,22 @@ mod tests {
         bad(
             format!("{tron}chain_id = \"1234\"\n"),
             "chains[0].genesis_block_id: required for TRON chain 1234",
+        );
+        let private = format!(
+            "{tron}chain_id = \"1234\"\ngenesis_block_id = \"{}{:08x}\"\n",
+            "0".repeat(56),
+            1234
+        );
+        assert!(
+            parsed(&private).is_ok(),
+            "a private network's genesis ending in its chain ID"
+        );
+        bad(
+            format!(
+                "{tron}chain_id = \"1234\"\ngenesis_block_id = \"{}\"\n",
+                "0".repeat(64)
+            ),
+            "chains[0].genesis_block_id: ends in 00000000, which is chain ID 0, not 1234",
         );
         bad(
             format!("{tron}chain_id = \"728126428\"\nnetwork = \"bitcoin\"\n"),
