@@ -153,7 +153,7 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
     };
     let usdt_token = w.usdt.to_string();
     let other = "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK";
-    let cases: [(&str, Contract, Option<i64>, &str); 4] = [
+    let cases: [(&str, Contract, Option<i64>, &str); 5] = [
         (
             usdt_token.as_str(),
             usdt(&w, MERCHANT, 24_999_999),
@@ -171,6 +171,12 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
             usdt(&w, MERCHANT, 25_000_000),
             Some(1_000),
             "tx_reverted",
+        ),
+        (
+            TRX_TOKEN,
+            trx(&w, MERCHANT, FLOW_SUN as i64 - 1),
+            None,
+            "underpaid",
         ),
         // TRX reported for a USDT flow.
         (
@@ -217,6 +223,7 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
 }
 
 both_backends!(
+    a_txid_no_block_holds_fails_as_not_found,
     a_wallet_short_of_trx_or_usdt_is_refused_at_prepare,
     a_node_of_another_network_is_never_quoted_on,
 );
@@ -288,4 +295,37 @@ async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
         )),
         "{ready}"
     );
+}
+
+async fn a_txid_no_block_holds_fails_as_not_found(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    let flow = w.create_flow(TRX_TOKEN, json!({})).await;
+    let (session, _) = w.prepared(&flow, TRX_TOKEN).await;
+    let evm_style = json!({"txHash": format!("0x{}", "ab".repeat(32))});
+    let refused = w
+        .app
+        .payer(
+            reqwest::Method::POST,
+            &flow,
+            "/broadcast",
+            Some(&session),
+            Some(&evm_style),
+        )
+        .await;
+    refused.assert_error(422, "validation_failed");
+    w.pay_step(
+        &flow,
+        &session,
+        "/broadcast",
+        &json!({"txHash": "ab".repeat(32)}),
+    )
+    .await;
+    w.mine_and_step(3).await;
+    assert_eq!(states(&w.view(&flow).await).0, "broadcasted");
+    w.app.clock.advance_seconds(600);
+    w.step_to_idle().await;
+    let view = w.view(&flow).await;
+    assert_eq!(view["failure"]["code"], "tx_not_found", "{view}");
 }

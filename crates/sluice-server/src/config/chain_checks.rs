@@ -237,7 +237,16 @@ mod tests {
             "chains[0].chain_name: SOL cannot be configured yet",
         );
         let tron = "chain_name = \"TRON\"\nrpc_url = \"http://127.0.0.1:8090\"\n";
-        assert!(parsed(&format!("{tron}chain_id = \"728126428\"\napi_key = \"k\"")).is_ok());
+        let keyed = parsed(&format!(
+            "{tron}chain_id = \"728126428\"\napi_key = \"trongrid-key-1\""
+        ))
+        .unwrap();
+        assert!(
+            !format!("{keyed:?}").contains("trongrid-key-1"),
+            "the API key never reaches a log line"
+        );
+        assert_eq!(keyed.chains[0].confirmations(), 19, "TRON's default");
+        assert_eq!(keyed.chains[0].key(), "TRON:728126428");
         bad(
             format!("{tron}chain_id = \"1234\"\n"),
             "chains[0].genesis_block_id: required for TRON chain 1234",
