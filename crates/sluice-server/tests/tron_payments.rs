@@ -153,7 +153,7 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
     };
     let usdt_token = w.usdt.to_string();
     let other = "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK";
-    let cases: [(&str, Contract, Option<i64>, &str); 5] = [
+    let cases: [(&str, Contract, Option<i64>, &str); 6] = [
         (
             usdt_token.as_str(),
             usdt(&w, MERCHANT, 24_999_999),
@@ -177,6 +177,12 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
             trx(&w, MERCHANT, FLOW_SUN as i64 - 1),
             None,
             "underpaid",
+        ),
+        (
+            usdt_token.as_str(),
+            usdt(&w, other, 25_000_000),
+            Some(100_000_000),
+            "wrong_recipient",
         ),
         // TRX reported for a USDT flow.
         (
