@@ -7,51 +7,25 @@
 //! network, shows the same deposit address after a reload, speaks German when the link or the
 //! browser asks for it, and logs no console error (its icon loads). axe-core finds no serious
 //! or critical violation in any state, and every state is photographed at 360 and 1280 px into
-//! `target/payment-page-screenshots/`.
+//! `target/payment-page-screenshots/`. Bitcoin and TRON payers: payment_page_chains.rs.
 //!
 //! Without Chromium or the npm tools the test says so and passes, unless
 //! `SLUICE_REQUIRE_BROWSER=1` (CI), which makes it fail.
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::bitcoin_world::{BitcoinWorld, FLOW_SATS};
+use common::browser::*;
 use common::coinbase_double::{CoinbaseDouble, configure_coinbase};
 use common::deposit_world::DepositWorld;
-use common::evm::{MERCHANT, NATIVE, PAYER};
+use common::evm::{MERCHANT, NATIVE};
 use common::*;
 use serde_json::{Value, json};
 use sluice_server::workers::Step;
 use sluice_server::workers::chain_watch::ChainWatcher;
 use tokio_util::sync::CancellationToken;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Whether the browser tools are here; without them, a loud skip (or a failure in CI).
-fn browser_ready() -> bool {
-    let chromium = std::env::var("SLUICE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let tools = repo().join("tools/browser/node_modules/playwright-core");
-    let ready = std::path::Path::new(&chromium).exists() && tools.exists();
-    if !ready {
-        if std::env::var("SLUICE_REQUIRE_BROWSER").is_ok_and(|v| v == "1" || v == "true") {
-            panic!(
-                "the browser tests are required (SLUICE_REQUIRE_BROWSER) but {chromium} or {} is missing; run scripts/test.sh",
-                tools.display()
-            );
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** Browser tests did NOT run: no {chromium} or no tools/browser/node_modules. Run scripts/test.sh. ***\n"
-        );
-    }
-    ready
-}
 
 /// What the payer's chain and Sluice's workers do while the browser pays: a block every
 /// 250 ms, the chain watcher stepped to idle after each.
@@ -104,109 +78,12 @@ async fn browse(
     browse_with(&w.chain.url, scenario, name, url, options).await
 }
 
-/// Runs one scenario whose injected wallet talks to the EVM node at `rpc_url`.
-async fn browse_with(
-    rpc_url: &str,
-    scenario: &str,
-    name: &str,
-    url: &str,
-    options: Value,
-) -> tokio::process::Child {
-    let mut config = json!({
-        "url": url, "scenario": scenario, "name": name,
-        "rpcUrl": rpc_url, "account": PAYER, "chainId": 31337,
-        "shots": repo().join("target/payment-page-screenshots"),
-    });
-    for (k, v) in options.as_object().unwrap() {
-        config[k] = v.clone();
-    }
-    tokio::process::Command::new("node")
-        .arg(repo().join("tools/browser/pay.mjs"))
-        .arg(config.to_string())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs")
-}
-
-async fn finished(child: tokio::process::Child, name: &str) -> Vec<Value> {
-    finished_allowing(child, name, &[]).await
-}
-
-/// Like [`finished`], for a scenario whose page is expected to get these HTTP statuses (and
-/// the console lines browsers log for them); any other console error fails it.
-async fn finished_allowing(
-    child: tokio::process::Child,
-    name: &str,
-    expected_statuses: &[u64],
-) -> Vec<Value> {
-    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the browser scenario finishes")
-        .unwrap();
-    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    assert!(out.status.success(), "{name}: {events:#?}");
-    for state in events.iter().filter(|e| e["event"] == "state") {
-        assert_eq!(
-            state["violations"],
-            json!([]),
-            "{name}: accessibility in state {}",
-            state["name"]
-        );
-    }
-    assert!(
-        !events.iter().any(|e| e["event"] == "pageerror"),
-        "{name}: {events:#?}"
-    );
-    let expected = |status: u64| expected_statuses.contains(&status);
-    for e in &events {
-        let unexpected = match e["event"].as_str() {
-            Some("http") => !expected(e["status"].as_u64().unwrap_or_default()),
-            Some("console") => !expected_statuses.iter().any(|s| {
-                let text = e["text"].as_str().unwrap_or_default();
-                text.starts_with("Failed to load resource") && text.contains(&s.to_string())
-            }),
-            _ => false,
-        };
-        assert!(!unexpected, "{name}: an unexpected error on the page: {e}");
-    }
-    events
-}
-
-fn event<'a>(events: &'a [Value], kind: &str) -> &'a Value {
-    events
-        .iter()
-        .find(|e| e["event"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} event in {events:#?}"))
-}
-
 /// Sets (or, with `None`, clears) the name payers see, as `sluice env set-display` does.
 async fn set_display_name(w: &DepositWorld, name: Option<&str>) {
     let store = &w.app.store;
     let mut env = store.environment(w.app.env_id).await.unwrap().unwrap();
     env.display_name = name.map(str::to_owned);
     store.update_environment(&env).await.unwrap();
-}
-
-/// The flow's deposit address, once the page has had one allocated.
-async fn deposit_address(app: &TestApp, flow: &str) -> String {
-    for _ in 0..600 {
-        if let Some(address) = app.stored_flow(flow).await.deposit_address {
-            return address;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the page never got a deposit address for {flow}");
-}
-
-fn final_status(events: &[Value]) -> String {
-    events.last().unwrap()["status"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,12 +99,7 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     };
     configure_coinbase(&w.app, "cdp-key", &secret).await;
     // The page counts down in real time: the server's clock starts at the real now.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    w.app
-        .clock
-        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
+    to_real_time(&w.app);
     let stop = CancellationToken::new();
     run_chain_and_workers(&w, stop.clone());
     set_display_name(&w, Some("Acme Coffee")).await;
@@ -391,198 +263,4 @@ async fn payers_pay_on_the_hosted_page_in_a_real_browser() {
     .await;
     assert_eq!(event(&events, "page")["iconStatus"], 200);
     stop.cancel();
-}
-
-/// A Bitcoin payer on the hosted page: a `tb1…` deposit address with its BIP-21 QR code and
-/// the network named, the test's node wallet pays it, and the page completes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bitcoin_payers_pay_to_a_deposit_address_on_the_hosted_page() {
-    if !browser_ready() {
-        return;
-    }
-    let Some(w) = BitcoinWorld::start(Backend::Sqlite).await else {
-        return;
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    w.app
-        .clock
-        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
-    w.node.funded_payer("bech32").await;
-    // A block every 250 ms, the watcher (another holder: the world's gives its lease up)
-    // stepped to idle after each.
-    w.watcher.release().await;
-    let watcher = Arc::new(ChainWatcher::new(w.app.state.clone()));
-    let (rpc, stop) = (w.node.rpc(), CancellationToken::new());
-    let miner = common::litecoin::on_node(&common::bitcoin_world::program_address(0x33));
-    let running = stop.clone();
-    tokio::spawn(async move {
-        while !running.is_cancelled() {
-            let _: Result<Value, _> = rpc.call("generatetoaddress", json!([1, miner])).await;
-            while let Ok(Step::Worked(_)) = watcher.run_once().await {}
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    });
-    let body = json!({"amount": "25.00", "currency": "USD",
-        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "BTC", "chainId": "regtest", "tokenAddress": "bitcoin", "symbol": "BTC", "tokenDecimals": 8}]},
-        "destinationConfig": {"destinations": [{"chainName": "BTC", "type": "address", "identifier": w.merchant}]}});
-    let created = w
-        .app
-        .server(reqwest::Method::POST, "/payment-links", Some(&body))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
-    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
-    let browser = browse_with("", "deposit", "bitcoin-deposit", &url, json!({})).await;
-    let address = deposit_address(&w.app, &flow).await;
-    assert!(address.starts_with("tb1q"), "{address}");
-    w.send(&address, FLOW_SATS).await;
-    let events = finished(browser, "bitcoin-deposit").await;
-    assert_eq!(
-        event(&events, "methods")["wallet"],
-        false,
-        "no EVM wallet button for a flow that settles only in BTC"
-    );
-    let shown = event(&events, "deposit");
-    assert_eq!(shown["address"], address.as_str());
-    assert_eq!(shown["amount"], "0.0005 BTC");
-    let network = shown["network"].as_str().unwrap();
-    assert!(network.contains("Bitcoin regtest"), "{network}");
-    assert_eq!(
-        shown["qr"],
-        format!("bitcoin:{address}?amount=0.0005"),
-        "a BIP-21 URI"
-    );
-    assert!(final_status(&events).contains("Payment complete"));
-    stop.cancel();
-}
-
-/// A TRON payer on the hosted page: a `T…` deposit address with its QR code (the bare
-/// address: TRON has no payment URI) and the network named; the payer's USDT arrives and the
-/// page completes. No EVM wallet is offered for a flow that settles only on TRON.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tron_payers_pay_to_a_deposit_address_on_the_hosted_page() {
-    if !browser_ready() {
-        return;
-    }
-    let Some(w) = common::tron_world::TronWorld::start(Backend::Sqlite).await else {
-        return;
-    };
-    let sdk = common::tron_sdk::oracle(json!({"op": "addresses", "mnemonic": "legal winner thank year wave sausage worth useful legal winner thank yellow", "count": 1})).unwrap();
-    w.set_deposit_key(sdk["xpub"].as_str().unwrap()).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    w.app
-        .clock
-        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
-    let usdt = w.usdt.to_string();
-    let chain = common::tron_world::CHAIN_ID;
-    let body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
-        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": chain, "tokenAddress": usdt, "symbol": "USDT", "tokenDecimals": 6}]},
-        "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": common::tron_world::MERCHANT}]}});
-    let created = w
-        .app
-        .server(reqwest::Method::POST, "/payment-links", Some(&body))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
-    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
-    let browser = browse_with("", "deposit", "tron-deposit", &url, json!({})).await;
-    let address = deposit_address(&w.app, &flow).await;
-    assert_eq!(address, sdk["addresses"][0].as_str().unwrap());
-    let to = sluice_chain::tron::TronAddress::parse(&address).unwrap();
-    let contract = sluice_chain::tron::Contract::Trigger {
-        owner: w.payer,
-        contract: w.usdt,
-        data: sluice_chain::tron::chain::transfer_data(&to, 25_000_000),
-    };
-    let raw = w
-        .own_transaction(contract, Some(100_000_000), 600_000)
-        .await;
-    let sent = w
-        .sign_and_broadcast(&raw, &common::tron_world::PAYER_KEY)
-        .await;
-    assert_eq!(sent["result"], true, "{sent}");
-    // Blocks come while the page waits, the watcher stepped after each.
-    let done = finished(browser, "tron-deposit");
-    tokio::pin!(done);
-    let events = loop {
-        tokio::select! {
-            events = &mut done => break events,
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {
-                w.mine_and_step(1).await;
-            }
-        }
-    };
-    assert_eq!(
-        event(&events, "methods")["wallet"],
-        false,
-        "no EVM wallet for TRON"
-    );
-    let shown = event(&events, "deposit");
-    assert_eq!(shown["address"], address.as_str());
-    assert_eq!(shown["amount"], "25 USDT");
-    assert_eq!(shown["qr"], address.as_str(), "the bare address");
-    let network = shown["network"].as_str().unwrap();
-    assert!(network.contains("TRON Nile testnet"), "{network}");
-    assert!(final_status(&events).contains("Payment complete"));
-}
-
-/// A TRON payer with TronLink on the hosted page: the page reads the transaction back from
-/// Sluice's rawDataHex, the wallet (TRON's SDK behind a TronLink stand-in) checks, signs and
-/// broadcasts it to the FullNode double, and the page completes once the watcher settles it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tron_payers_pay_with_tronlink_on_the_hosted_page() {
-    if !browser_ready() {
-        return;
-    }
-    let Some(w) = common::tron_world::TronWorld::start(Backend::Sqlite).await else {
-        return;
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    w.app
-        .clock
-        .advance_seconds(now.as_secs() as i64 - START.0 / 1000);
-    // The node's clock follows the server's.
-    w.node.advance_to(now.as_millis() as i64);
-    w.node.mine(1).await;
-    let body = json!({"amount": "25.00", "currency": "USD", "pegStablecoins": true,
-        "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "TRON", "chainId": common::tron_world::CHAIN_ID, "tokenAddress": w.usdt.to_string(), "symbol": "USDT", "tokenDecimals": 6}]},
-        "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": common::tron_world::MERCHANT}]}});
-    let created = w
-        .app
-        .server(reqwest::Method::POST, "/payment-links", Some(&body))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let flow = created.body["flow"]["id"].as_str().unwrap().to_owned();
-    let url = created.body["paymentUrl"].as_str().unwrap().to_owned();
-    let tron = json!({"nodeUrl": w.node.url, "address": w.payer.to_string(),
-        "privateKey": data_encoding::HEXLOWER.encode(&common::tron_world::PAYER_KEY)});
-    let browser = browse_with("", "tronlink", "tronlink", &url, json!({"tron": tron})).await;
-    let done = finished(browser, "tronlink");
-    tokio::pin!(done);
-    let events = loop {
-        tokio::select! {
-            events = &mut done => break events,
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {
-                w.mine_and_step(1).await;
-            }
-        }
-    };
-    assert_eq!(
-        event(&events, "methods")["wallet"],
-        false,
-        "no EVM wallet for TRON"
-    );
-    assert!(final_status(&events).contains("Payment complete"));
-    let stored = w.app.stored_flow(&flow).await;
-    assert_eq!(stored.settlement_state.as_str(), "completed");
-    assert_eq!(
-        stored.source.unwrap().from_address.as_deref(),
-        Some(w.payer.to_string().as_str())
-    );
 }

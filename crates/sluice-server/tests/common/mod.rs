@@ -9,6 +9,7 @@
 
 pub mod binary;
 pub mod bitcoin_world;
+pub mod browser;
 pub mod coinbase_double;
 pub mod deposit;
 pub mod deposit_world;
