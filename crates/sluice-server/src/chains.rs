@@ -49,6 +49,9 @@ impl Identity {
 
 pub struct ChainRuntime {
     pub config: ChainConfig,
+    /// [`ChainConfig::key`]: what names the chain's stored watch state (cursor, seen
+    /// transfers, sightings) and its payments, since Bitcoin's chain ID "1" is Ethereum's too.
+    pub key: String,
     /// The chain's family adapter: every node call goes through it.
     pub node: Box<dyn ChainFamily>,
     identity: Mutex<(Identity, Option<Timestamp>)>,
@@ -57,6 +60,7 @@ pub struct ChainRuntime {
 impl ChainRuntime {
     pub fn new(config: ChainConfig, node: Box<dyn ChainFamily>) -> Self {
         Self {
+            key: config.key(),
             config,
             node,
             identity: Mutex::new((Identity::Unchecked, None)),

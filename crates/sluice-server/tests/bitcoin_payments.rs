@@ -268,8 +268,7 @@ async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
         body["error"].as_str().unwrap().contains("network regtest"),
         "{body}"
     );
-    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
-    let ready = ready.body.as_str().unwrap().to_owned();
+    let ready = app.readyz().await;
     assert!(
         ready.contains("chain BTC testnet: wrong network: the node reports network regtest"),
         "{ready}"
@@ -301,8 +300,7 @@ async fn a_node_without_a_transaction_index_is_not_used(backend: Backend) {
     let Some(app) = common::TestApp::spawn_with(backend, config).await else {
         return;
     };
-    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
-    let ready = ready.body.as_str().unwrap().to_owned();
+    let ready = app.readyz().await;
     assert!(
         ready.contains(
             "network regtest without a transaction index (start the node with txindex=1)"

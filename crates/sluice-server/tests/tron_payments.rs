@@ -292,8 +292,7 @@ async fn a_node_of_another_network_is_never_quoted_on(backend: Backend) {
         )
         .await;
     reply.assert_error(502, "chain_unavailable");
-    let ready = app.send(reqwest::Method::GET, "/readyz", &[], None).await;
-    let ready = ready.body.as_str().unwrap().to_owned();
+    let ready = app.readyz().await;
     assert!(
         ready.contains(&format!(
             "chain TRON 728126428: wrong network: the node reports genesis block {}",

@@ -5,7 +5,6 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use sluice_server::config::Config;
-use sluice_server::workers::Step;
 use sluice_server::workers::chain_watch::ChainWatcher;
 
 use super::deposit::{BIP44_ETH_ACCOUNT, set_evm_key};
@@ -147,11 +146,7 @@ impl DepositWorld {
 
     /// Steps `watcher` until it has nothing left to do; returns the work it reported.
     pub async fn step(&self, watcher: &ChainWatcher) -> usize {
-        let mut work = 0;
-        while let Step::Worked(n) = watcher.run_once().await.unwrap() {
-            work += n;
-        }
-        work
+        super::step_to_idle(watcher).await
     }
 
     pub async fn step_to_idle(&self) -> usize {
@@ -165,21 +160,11 @@ impl DepositWorld {
     }
 
     pub async fn view(&self, flow: &str) -> Value {
-        self.app
-            .server(Method::GET, &format!("/flow/{flow}"), None)
-            .await
-            .body
+        self.app.flow_view(flow).await
     }
 
-    /// The data of the flow's `flow.deposit.received` events, oldest first.
     pub async fn deposit_events(&self, flow: &str) -> Vec<Value> {
-        let events = self.app.store.flow_events(flow.parse().unwrap()).await;
-        events
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.event_type == "flow.deposit.received")
-            .map(|e| e.payload["data"].clone())
-            .collect()
+        self.app.deposit_events(flow).await
     }
 }
 

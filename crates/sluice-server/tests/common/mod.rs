@@ -410,6 +410,30 @@ impl TestApp {
             .unwrap();
     }
 
+    /// The flow as the merchant's API shows it (S2).
+    pub async fn flow_view(&self, flow: &str) -> Value {
+        self.server(Method::GET, &format!("/flow/{flow}"), None)
+            .await
+            .body
+    }
+
+    /// The data of the flow's `flow.deposit.received` events, oldest first.
+    pub async fn deposit_events(&self, flow: &str) -> Vec<Value> {
+        let events = self.store.flow_events(flow.parse().unwrap()).await;
+        events
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_type == "flow.deposit.received")
+            .map(|e| e.payload["data"].clone())
+            .collect()
+    }
+
+    /// `/readyz`'s text (one line per chain).
+    pub async fn readyz(&self) -> String {
+        let reply = self.send(Method::GET, "/readyz", &[], None).await;
+        reply.body.as_str().unwrap_or_default().to_owned()
+    }
+
     pub async fn event_types(&self, flow: &str) -> Vec<String> {
         let events = self.store.flow_events(flow.parse().unwrap()).await.unwrap();
         events.into_iter().map(|e| e.event_type).collect()
@@ -507,4 +531,13 @@ pub fn flow_body() -> Value {
 
 pub fn wallet_source() -> Value {
     json!({"sourceType": "wallet", "fromAddress": VITALIK, "fromChainId": "8453", "fromChainName": "EVM"})
+}
+
+/// Steps `watcher` until it has nothing left to do; returns the work it reported.
+pub async fn step_to_idle(watcher: &sluice_server::workers::chain_watch::ChainWatcher) -> usize {
+    let mut work = 0;
+    while let sluice_server::workers::Step::Worked(n) = watcher.run_once().await.unwrap() {
+        work += n;
+    }
+    work
 }

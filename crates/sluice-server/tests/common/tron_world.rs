@@ -8,7 +8,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sluice_chain::tron::{Contract, RawTransaction, TRX_TOKEN, TronAddress};
 use sluice_server::config::Config;
-use sluice_server::workers::Step;
 use sluice_server::workers::chain_watch::ChainWatcher;
 
 use super::evm::Anvil;
@@ -204,11 +203,7 @@ impl TronWorld {
     }
 
     pub async fn step(&self, watcher: &ChainWatcher) -> usize {
-        let mut work = 0;
-        while let Step::Worked(n) = watcher.run_once().await.unwrap() {
-            work += n;
-        }
-        work
+        super::step_to_idle(watcher).await
     }
 
     /// Stores the environment's TRON deposit key (an account key `m/44'/195'/0'`).
@@ -245,9 +240,6 @@ impl TronWorld {
     }
 
     pub async fn view(&self, flow: &str) -> Value {
-        self.app
-            .server(Method::GET, &format!("/flow/{flow}"), None)
-            .await
-            .body
+        self.app.flow_view(flow).await
     }
 }

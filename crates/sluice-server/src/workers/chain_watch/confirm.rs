@@ -17,15 +17,13 @@ const BATCH: u32 = 100;
 
 pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
-    let key = chain.config.key();
-    let chain_id = key.as_str();
+    let key = chain.key.as_str();
     let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations()) else {
         return Ok(0);
     };
     let mut canonical: HashMap<u64, String> = HashMap::new();
     let mut done = 0;
-    for mut seen in store.pending_transfers(chain_id, deepest).await? {
+    for mut seen in store.pending_transfers(key, deepest).await? {
         // Stored under the chain's key; recorded on the flow under its chain ID.
         seen.transfer.chain_id.clone_from(&chain.config.chain_id);
         let number = seen.transfer.block_number;
@@ -37,8 +35,8 @@ pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<
             },
         };
         if !hash.eq_ignore_ascii_case(&seen.block_hash) {
-            tracing::warn!(chain.id = chain_id, block = number, tx.hash = %seen.transfer.tx_hash, "deposit's block was reorged away; scanning again from it");
-            store.rewind_scan(chain_id, number).await?;
+            tracing::warn!(chain.id = key, block = number, tx.hash = %seen.transfer.tx_hash, "deposit's block was reorged away; scanning again from it");
+            store.rewind_scan(key, number).await?;
             return Ok(done + 1);
         }
         let now = app.clock.now();
@@ -54,7 +52,7 @@ pub async fn confirm(app: &AppState, chain: &ChainRuntime, head: u64) -> Result<
                 tracing::error!(flow.id = %id, rejection = ?other, "deposit could not be recorded")
             }
         }
-        store.mark_transfer_recorded(chain_id, &seen).await?;
+        store.mark_transfer_recorded(key, &seen).await?;
         done += 1;
     }
     Ok(done)

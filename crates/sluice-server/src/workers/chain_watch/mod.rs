@@ -119,34 +119,31 @@ impl ChainWatcher {
         payments: &mut PaymentBook,
         report: &mut StepReport,
     ) -> Result<(), StoreError> {
-        // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not
-        // Ethereum's).
-        let key = chain.config.key();
-        let chain_id = key.as_str();
+        let key = chain.key.as_str();
         let head = match chain.node.head().await {
             Ok(head) => head,
             Err(e) => {
-                tracing::warn!(chain.id = chain_id, error = %e, "chain watch: no head block; will retry");
+                tracing::warn!(chain.id = key, error = %e, "chain watch: no head block; will retry");
                 return Ok(());
             }
         };
-        let cursor = self.cursor(chain_id, head).await?;
+        let cursor = self.cursor(key, head).await?;
         report.located += settle::locate_new(&self.app, chain, payments, &cursor).await?;
-        let claims = payments.claims(chain_id, chain.node.as_ref());
+        let claims = payments.claims(key, chain.node.as_ref());
         let watched = scan::Watched {
             addresses,
             payments: &claims,
         };
         report.blocks += scan::scan(&self.app, chain, &watched, cursor, head).await?;
         report.deposits += confirm::confirm(&self.app, chain, head).await?;
-        let sightings = self.app.store.payment_sightings(chain_id).await?;
+        let sightings = self.app.store.payment_sightings(key).await?;
         report.verdicts +=
             settle::settle_confirmed(&self.app, chain, payments, &sightings, head).await?;
         // Never "not found" while blocks up to the head are unread (or being read again).
         let caught_up = self
             .app
             .store
-            .scan_cursor(chain_id)
+            .scan_cursor(key)
             .await?
             .is_some_and(|c| c.next_block > head);
         if caught_up {
@@ -158,9 +155,9 @@ impl ChainWatcher {
 
     /// Where the chain's scan stands; the first scan ever starts at the head (transfers
     /// before the watcher first ran are not looked for, documented in DEPOSITS.md).
-    async fn cursor(&self, chain_id: &str, head: u64) -> Result<ScanCursor, StoreError> {
+    async fn cursor(&self, key: &str, head: u64) -> Result<ScanCursor, StoreError> {
         let store = self.app.store.as_ref();
-        if let Some(cursor) = store.scan_cursor(chain_id).await? {
+        if let Some(cursor) = store.scan_cursor(key).await? {
             return Ok(cursor);
         }
         let start = ScanCursor {
@@ -168,8 +165,8 @@ impl ChainWatcher {
             last_hash: None,
         };
         let now = self.app.clock.now();
-        store.record_scan(chain_id, &[], &[], &start, now).await?;
-        tracing::info!(chain.id = chain_id, block = head, "chain scan starts");
+        store.record_scan(key, &[], &[], &start, now).await?;
+        tracing::info!(chain.id = key, block = head, "chain scan starts");
         Ok(start)
     }
 }

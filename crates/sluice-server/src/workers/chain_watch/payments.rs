@@ -90,11 +90,11 @@ impl PaymentBook {
     /// claiming it.
     pub fn claims<'a>(
         &'a self,
-        chain_id: &'a str,
+        chain: &'a str,
         node: &dyn ChainFamily,
     ) -> HashMap<String, &'a WatchedPayment> {
         let mut claims: HashMap<String, &WatchedPayment> = HashMap::new();
-        for p in self.on_chain(chain_id) {
+        for p in self.on_chain(chain) {
             let claim = claims
                 .entry(node.canonical_tx_hash(&p.tx_hash))
                 .or_insert(p);

@@ -84,9 +84,7 @@ pub async fn scan(
     head: u64,
 ) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
-    let key = chain.config.key();
-    let chain_id = key.as_str();
+    let key = chain.key.as_str();
     let now = app.clock.now();
     let from = cursor.next_block;
     if from > head {
@@ -105,19 +103,19 @@ pub async fn scan(
         Ok(Some(found)) => found,
         Ok(None) => return Ok(0), // the head moved back: a reorg; scan again next step
         Err(e) => {
-            tracing::warn!(chain.id = chain_id, error = %e, "chain scan failed; will retry");
+            tracing::warn!(chain.id = key, error = %e, "chain scan failed; will retry");
             return Ok(0);
         }
     };
     if let Some(number) = broken_link(&cursor, &found) {
         let back_to = number.saturating_sub(chain.config.confirmations());
         tracing::warn!(
-            chain.id = chain_id,
+            chain.id = key,
             block = number,
             rescan_from = back_to,
             "chain scan: reorg detected; scanning again"
         );
-        store.rewind_scan(chain_id, back_to).await?;
+        store.rewind_scan(key, back_to).await?;
         return Ok(1);
     }
     let seen = deposits(&chain.config.chain_id, &found, watched.addresses);
@@ -126,10 +124,8 @@ pub async fn scan(
         next_block: to + 1,
         last_hash: found.blocks.last().map(|b| b.hash.clone()),
     };
-    store
-        .record_scan(chain_id, &seen, &sighted, &next, now)
-        .await?;
-    metrics::counter!("sluice_deposit_blocks_scanned_total", "chain_id" => chain_id.to_owned())
+    store.record_scan(key, &seen, &sighted, &next, now).await?;
+    metrics::counter!("sluice_deposit_blocks_scanned_total", "key" => key.to_owned())
         .increment(to - from + 1);
     for s in sighted {
         tracing::info!(flow.id = %s.flow_id, tx.hash = %s.tx_hash, block = s.block_number, "payment transaction seen");

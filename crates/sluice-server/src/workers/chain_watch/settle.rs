@@ -38,14 +38,8 @@ pub async fn locate_new(
     book: &mut PaymentBook,
     cursor: &ScanCursor,
 ) -> Result<usize, StoreError> {
-    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
-    let key = chain.config.key();
-    let chain_id = key.as_str();
-    let new: Vec<_> = book
-        .on_chain(chain_id)
-        .filter(|p| !p.located)
-        .cloned()
-        .collect();
+    let key = chain.key.as_str();
+    let new: Vec<_> = book.on_chain(key).filter(|p| !p.located).cloned().collect();
     for p in &new {
         let hash = chain.node.canonical_tx_hash(&p.tx_hash);
         match chain.node.locate(&hash).await {
@@ -58,12 +52,12 @@ pub async fn locate_new(
                     block_hash: found.block_hash,
                 };
                 app.store
-                    .record_sighting(chain_id, &sighting, app.clock.now())
+                    .record_sighting(key, &sighting, app.clock.now())
                     .await?;
             }
             Ok(_) => {} // not mined yet, or in a block the scan has still to read
             Err(e) => {
-                tracing::warn!(chain.id = chain_id, error = %e, "payment lookup failed; will retry");
+                tracing::warn!(chain.id = key, error = %e, "payment lookup failed; will retry");
                 return Ok(0);
             }
         }
@@ -141,9 +135,7 @@ pub async fn settle_confirmed(
     head: u64,
 ) -> Result<usize, StoreError> {
     let store = app.store.as_ref();
-    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
-    let key = chain.config.key();
-    let chain_id = key.as_str();
+    let key = chain.key.as_str();
     let Some(deepest) = (head + 1).checked_sub(chain.config.confirmations()) else {
         return Ok(0);
     };
@@ -158,13 +150,13 @@ pub async fn settle_confirmed(
             },
         };
         if !hash.eq_ignore_ascii_case(&s.block_hash) {
-            tracing::warn!(chain.id = chain_id, block = s.block_number, tx.hash = %s.tx_hash, "payment's block was reorged away; scanning again from it");
-            store.rewind_scan(chain_id, s.block_number).await?;
+            tracing::warn!(chain.id = key, block = s.block_number, tx.hash = %s.tx_hash, "payment's block was reorged away; scanning again from it");
+            store.rewind_scan(key, s.block_number).await?;
             return Ok(verdicts + 1);
         }
         let flow = store.flow(s.environment_id, s.flow_id).await?;
         let Some(flow) = flow.filter(|f| f.execution_state == ExecutionState::Broadcasted) else {
-            store.close_sighting(chain_id, &s.tx_hash).await?; // decided already
+            store.close_sighting(key, &s.tx_hash).await?; // decided already
             book.remove(s.flow_id);
             continue;
         };
@@ -172,7 +164,7 @@ pub async fn settle_confirmed(
             continue;
         };
         verdicts += count(&outcome?);
-        store.close_sighting(chain_id, &s.tx_hash).await?;
+        store.close_sighting(key, &s.tx_hash).await?;
         book.remove(s.flow_id);
     }
     Ok(verdicts)
@@ -192,11 +184,9 @@ pub async fn fail_not_found(
 ) -> Result<usize, StoreError> {
     let now = app.clock.now();
     let window = app.config.tracker.not_found_after_secs;
-    // The chain's key, not its ID, names its stored scan state (Bitcoin's "1" is not Ethereum's).
-    let key = chain.config.key();
-    let chain_id = key.as_str();
+    let key = chain.key.as_str();
     let overdue: Vec<_> = book
-        .on_chain(chain_id)
+        .on_chain(key)
         .filter(|p| p.located && !sighted.contains(&p.flow_id))
         .filter(|p| now >= p.broadcasted_at.plus_seconds(window))
         .filter(|p| p.unmined_until.is_none_or(|t| now >= t))
@@ -215,7 +205,7 @@ pub async fn fail_not_found(
                 continue;
             }
             Err(e) => {
-                tracing::warn!(chain.id = chain_id, error = %e, "payment lookup failed; will retry");
+                tracing::warn!(chain.id = key, error = %e, "payment lookup failed; will retry");
                 return Ok(verdicts);
             }
         }
