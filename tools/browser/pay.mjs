@@ -75,13 +75,16 @@ try {
     announce();
   });
   if (config.tron) {
-    // A TronLink stand-in for the "tronlink" scenario ({tron: {nodeUrl, address, privateKey}}):
+    // A TronLink stand-in for the "tronlink" scenario ({tron: {nodeUrl, apiKey, address,
+    // privateKey}}):
     // `window.tronLink.tronWeb`, whose work is done here by TRON's own SDK (tools/tron):
     // deserializeTx reads raw_data back, trx.sign checks it (txCheck, owner) and signs, and
     // sendRawTransaction broadcasts to the test's node.
     const require = createRequire(new URL("../tron/package.json", import.meta.url));
     const { TronWeb, utils } = require("tronweb");
-    const tronWeb = new TronWeb({ fullHost: config.tron.nodeUrl });
+    // The wallet's own node connection carries the provider key, as TronLink's does.
+    const headers = config.tron.apiKey ? { "TRON-PRO-API-KEY": config.tron.apiKey } : {};
+    const tronWeb = new TronWeb({ fullHost: config.tron.nodeUrl, headers });
     await context.exposeFunction("__sluiceTestTron", async (method, args) => {
       if (method === "deserialize") return utils.deserializeTx.deserializeTransaction(args[0], args[1]);
       if (method === "sign") return tronWeb.trx.sign(args[0], config.tron.privateKey);

@@ -181,7 +181,7 @@ async fn tron_payers_pay_with_tronlink_on_the_hosted_page() {
         return;
     };
     let (flow, url) = tron_link(&w).await;
-    let tron = json!({"nodeUrl": w.node.url, "address": w.payer.to_string(),
+    let tron = json!({"nodeUrl": w.node.url, "apiKey": common::tron_world::API_KEY, "address": w.payer.to_string(),
         "privateKey": data_encoding::HEXLOWER.encode(&PAYER_KEY)});
     let browser = browse_with("", "tronlink", "tronlink", &url, json!({"tron": tron})).await;
     let events = finished_while_mining(&w, browser, "tronlink").await;

@@ -7,7 +7,7 @@ mod common;
 
 use common::Backend;
 use common::deposit_world::states;
-use common::tron_world::{FLOW_SUN, MERCHANT, PAYER_KEY, TronWorld};
+use common::tron_world::{API_KEY, FEE_LIMIT_SUN, FLOW_SUN, MERCHANT, PAYER_KEY, TronWorld};
 use serde_json::json;
 use sluice_chain::tron::{Contract, TRX_TOKEN, TronAddress};
 
@@ -47,6 +47,7 @@ async fn trx_and_usdt_wallet_payments_settle_after_their_confirmations(backend: 
 }
 
 both_backends!(
+    the_prepared_transaction_is_the_one_the_spec_describes,
     the_node_refuses_what_a_real_node_refuses,
     short_misdirected_and_out_of_energy_payments_fail,
 );
@@ -65,6 +66,62 @@ fn usdt(w: &TronWorld, to: &str, amount: u128) -> Contract {
         contract: w.usdt,
         data: sluice_chain::tron::chain::transfer_data(&TronAddress::parse(to).unwrap(), amount),
     }
+}
+
+/// Spec §10.2 read back by TRON's own SDK from P6's `rawDataHex`: the contract, owner,
+/// recipient and amount, the reference block the latest one, an expiration no later than the
+/// quote's, and the configured fee limit on a TRC-20 call; every node call carried the key.
+async fn the_prepared_transaction_is_the_one_the_spec_describes(backend: Backend) {
+    let Some(w) = TronWorld::start(backend).await else {
+        return;
+    };
+    for token in [TRX_TOKEN.to_owned(), w.usdt.to_string()] {
+        let flow = w.create_flow(&token, json!({})).await;
+        let (head, head_id) = (w.node.head(), w.node.head_id());
+        let (_, tx) = w.prepared(&flow, &token).await;
+        let hex = tx["rawDataHex"].as_str().unwrap();
+        let raw = common::tron_sdk::oracle(json!({"op": "decode", "rawDataHex": hex})).unwrap();
+        assert_eq!(raw["rawDataHex"], hex, "tronweb writes back the same bytes");
+        assert_eq!(raw["owner"], w.payer.to_string());
+        assert_eq!(raw["refBlockBytes"], format!("{:04x}", head & 0xffff));
+        assert_eq!(raw["refBlockHash"], head_id[16..32]);
+        let quote = &w.view(&flow).await["quote"];
+        let quote_expiry =
+            sluice_domain::time::Timestamp::parse_rfc3339(quote["expiresAt"].as_str().unwrap())
+                .unwrap();
+        let expiration = raw["expiration"].as_i64().unwrap();
+        assert!(
+            expiration <= quote_expiry.millis(),
+            "expiration {expiration} after the quote's {quote_expiry:?}"
+        );
+        if token == TRX_TOKEN {
+            assert!(
+                raw["typeUrl"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("TransferContract")
+            );
+            assert_eq!(
+                (&raw["to"], &raw["amount"]),
+                (&json!(MERCHANT), &json!(FLOW_SUN))
+            );
+            assert_eq!(raw["feeLimit"], 0, "no fee limit on a TRX transfer");
+        } else {
+            assert!(
+                raw["typeUrl"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("TriggerSmartContract")
+            );
+            assert_eq!(raw["contract"], token);
+            let merchant = TronAddress::parse(MERCHANT).unwrap();
+            let data = sluice_chain::tron::chain::transfer_data(&merchant, 25_000_000);
+            assert_eq!(raw["data"], data_encoding::HEXLOWER.encode(&data));
+            assert_eq!(raw["feeLimit"], FEE_LIMIT_SUN);
+        }
+    }
+    assert!(w.node.calls().values().sum::<u64>() > 0);
+    assert_eq!(w.node.unkeyed_calls(), 0, "every call carried {API_KEY}");
 }
 
 async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
@@ -86,6 +143,7 @@ async fn the_node_refuses_what_a_real_node_refuses(backend: Backend) {
     let forged = json!({"txID": signed["txID"], "raw_data_hex": data_encoding::HEXLOWER.encode(&tampered), "signature": [signed["signature"]]});
     let answer: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/wallet/broadcasttransaction", w.node.url))
+        .header("TRON-PRO-API-KEY", common::tron_world::API_KEY)
         .json(&forged)
         .send()
         .await
@@ -229,10 +287,38 @@ async fn short_misdirected_and_out_of_energy_payments_fail(backend: Backend) {
 }
 
 both_backends!(
+    a_quote_longer_than_a_day_still_gets_a_transaction_a_node_takes,
     a_txid_no_block_holds_fails_as_not_found,
     a_wallet_short_of_trx_or_usdt_is_refused_at_prepare,
     a_node_of_another_network_is_never_quoted_on,
 );
+
+/// An operator's `quotes.ttl_secs` of two days: the transaction expires within the 24 hours a
+/// node allows past its head block, so the node takes it and the flow settles.
+async fn a_quote_longer_than_a_day_still_gets_a_transaction_a_node_takes(backend: Backend) {
+    let Some(w) = TronWorld::start_with(backend, "[quotes]\nttl_secs = 172800").await else {
+        return;
+    };
+    let flow = w
+        .create_flow(TRX_TOKEN, json!({"expiresIn": 259_200}))
+        .await;
+    let (session, tx) = w.prepared(&flow, TRX_TOKEN).await;
+    let sent = w
+        .sign_and_broadcast(tx["rawDataHex"].as_str().unwrap(), &PAYER_KEY)
+        .await;
+    assert_eq!(sent["result"], true, "{sent}");
+    let reply = w
+        .pay_step(
+            &flow,
+            &session,
+            "/broadcast",
+            &json!({"txHash": sent["txid"]}),
+        )
+        .await;
+    assert_eq!(reply["executionState"], "broadcasted");
+    w.mine_and_step(2).await;
+    assert_eq!(states(&w.view(&flow).await).1, "completed");
+}
 
 async fn a_wallet_short_of_trx_or_usdt_is_refused_at_prepare(backend: Backend) {
     let Some(w) = TronWorld::start(backend).await else {

@@ -15,6 +15,10 @@ use crate::RpcError;
 use crate::family::*;
 use crate::settlement::{ExpectedTransfer, Mismatch};
 
+/// How far past the head block a transaction may expire: java-tron refuses more than 24 hours
+/// (`TRANSACTION_EXPIRATION_ERROR`); a minute is kept back for a node a little ahead of ours.
+const MAX_EXPIRATION_MS: i64 = 24 * 3600 * 1000 - 60_000;
+
 /// Energy a TRC-20 `transfer` burns at most, and the sun one unit of energy costs when the
 /// payer has none staked (420 sun since 2024), for the fee shown with a quote.
 const TRC20_TRANSFER_ENERGY: u128 = 65_000;
@@ -247,7 +251,11 @@ impl ChainFamily for TronChain {
         let raw = RawTransaction {
             ref_block_bytes,
             ref_block_hash,
-            expiration: payment.expires_at_ms,
+            // A node refuses an expiration more than 24 h past its head block; a longer quote
+            // (`quotes.ttl_secs` is the operator's) still gets a transaction that can land.
+            expiration: payment
+                .expires_at_ms
+                .min(head.block_header.raw_data.timestamp + MAX_EXPIRATION_MS),
             fee_limit: payment.token.map(|_| self.fee_limit_sun),
             timestamp: head.block_header.raw_data.timestamp,
             contract,

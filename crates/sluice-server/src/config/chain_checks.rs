@@ -246,6 +246,11 @@ mod tests {
             "the API key never reaches a log line"
         );
         assert_eq!(keyed.chains[0].confirmations(), 19, "TRON's default");
+        assert_eq!(
+            keyed.chains[0].fee_limit_sun(),
+            100_000_000,
+            "100 TRX by default"
+        );
         assert_eq!(keyed.chains[0].key(), "TRON:728126428");
         bad(
             format!("{tron}chain_id = \"1234\"\n"),

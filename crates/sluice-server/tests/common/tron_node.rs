@@ -58,6 +58,10 @@ struct Node {
     anvil: Arc<Anvil>,
     /// Calls by method, so that tests can measure what the watcher asks.
     calls: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
+    /// The `TRON-PRO-API-KEY` every call must carry, as a keyed provider (TronGrid) demands.
+    api_key: Arc<Mutex<Option<String>>>,
+    /// Calls refused for a missing or wrong API key.
+    unkeyed: Arc<Mutex<u64>>,
 }
 
 pub struct TronNode {
@@ -110,6 +114,8 @@ impl TronNode {
             chain: Arc::new(Mutex::new(chain)),
             anvil,
             calls: Arc::default(),
+            api_key: Arc::default(),
+            unkeyed: Arc::default(),
         };
         let app = axum::Router::new()
             .route("/wallet/{method}", post(wallet))
@@ -163,6 +169,21 @@ impl TronNode {
 
     pub fn reset_calls(&self) {
         self.node.calls.lock().unwrap().clear();
+    }
+
+    /// From now on, every call must carry `key` in `TRON-PRO-API-KEY`; others are refused
+    /// with 401 and counted (see [`Self::unkeyed_calls`]).
+    pub fn require_api_key(&self, key: &str) {
+        *self.node.api_key.lock().unwrap() = Some(key.to_owned());
+    }
+
+    pub fn unkeyed_calls(&self) -> u64 {
+        *self.node.unkeyed.lock().unwrap()
+    }
+
+    /// The head block's ID, hex.
+    pub fn head_id(&self) -> String {
+        hex(&self.node.chain.lock().unwrap().blocks.last().unwrap().id)
     }
 
     pub fn head(&self) -> u64 {
@@ -384,13 +405,30 @@ fn recover(hash: &[u8; 32], signature: &[u8]) -> Option<TronAddress> {
 async fn wallet(
     State(node): State<Node>,
     Path(method): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(body): Json<Value>,
-) -> Json<Value> {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let required = node.api_key.lock().unwrap().clone();
+    if let Some(key) = required {
+        let sent = headers
+            .get("TRON-PRO-API-KEY")
+            .and_then(|v| v.to_str().ok());
+        if sent != Some(key.as_str()) {
+            *node.unkeyed.lock().unwrap() += 1;
+            let error = json!({"Error": "ApiKey not exists"});
+            return (axum::http::StatusCode::UNAUTHORIZED, Json(error)).into_response();
+        }
+    }
+    answer(&node, &method, &body).await.into_response()
+}
+
+async fn answer(node: &Node, method: &str, body: &Value) -> Json<Value> {
     *node
         .calls
         .lock()
         .unwrap()
-        .entry(method.clone())
+        .entry(method.to_owned())
         .or_default() += 1;
     let number = |chain: &Chain| {
         body["num"]
@@ -398,7 +436,7 @@ async fn wallet(
             .map(|n| n as usize)
             .filter(|&n| n < chain.blocks.len())
     };
-    let answer = match method.as_str() {
+    let answer = match method {
         "getnowblock" => block_json(node.chain.lock().unwrap().blocks.last().unwrap()),
         "getblockbynum" => {
             let chain = node.chain.lock().unwrap();
@@ -437,8 +475,8 @@ async fn wallet(
                 _ => json!({}),
             }
         }
-        "broadcasttransaction" => node.broadcast(&body),
-        "triggerconstantcontract" => constant_call(&node, &body).await,
+        "broadcasttransaction" => node.broadcast(body),
+        "triggerconstantcontract" => constant_call(node, body).await,
         other => json!({"Error": format!("the double does not serve {other}")}),
     };
     Json(answer)

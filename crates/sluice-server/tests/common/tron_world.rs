@@ -21,6 +21,10 @@ pub const PAYER_KEY: [u8; 32] = [7; 32];
 pub const MERCHANT: &str = "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH";
 /// 25 USD at the configured 0.25 USD per TRX.
 pub const FLOW_SUN: u128 = 100_000_000;
+/// The provider key the world's node demands on every call (`api_key` in the config).
+pub const API_KEY: &str = "test-provider-key-5e1f";
+/// The world's `fee_limit_sun`: 30 TRX, not the default 100, so the payload shows it is read.
+pub const FEE_LIMIT_SUN: i64 = 30_000_000;
 
 pub struct TronWorld {
     pub app: TestApp,
@@ -43,11 +47,17 @@ pub fn address_of(key: &[u8; 32]) -> TronAddress {
 impl TronWorld {
     /// `None` (a loud skip) without anvil or TRON's SDK.
     pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, "").await
+    }
+
+    /// [`Self::start`] with `more_config` (TOML tables) added to the server's configuration.
+    pub async fn start_with(backend: Backend, more_config: &str) -> Option<Self> {
         super::tron_sdk::oracle(json!({"op": "fromHex", "hex": format!("41{}", "00".repeat(20))}))?;
         let anvil = Arc::new(Anvil::start().await?);
         let token = anvil.deploy_token(1_000_000_000_000).await;
         let usdt = TronAddress::from_evm(super::evm::hex(&token).try_into().unwrap());
         let node = TronNode::start(anvil.clone(), NILE_GENESIS).await;
+        node.require_api_key(API_KEY);
         let config = Config::parse(&format!(
             r#"
             [prices]
@@ -58,11 +68,14 @@ impl TronWorld {
             chain_name = "TRON"
             chain_id = "{CHAIN_ID}"
             rpc_url = "{}"
+            api_key = "{API_KEY}"
+            fee_limit_sun = {FEE_LIMIT_SUN}
             confirmations = 2
             [[chains.tokens]]
             address = "{usdt}"
             symbol = "USDT"
             decimals = 6
+            {more_config}
             "#,
             node.url
         ))
@@ -151,6 +164,7 @@ impl TronWorld {
         let body = json!({"txID": signed["txID"], "raw_data_hex": raw_data_hex, "signature": [signed["signature"]], "visible": false});
         reqwest::Client::new()
             .post(format!("{}/wallet/broadcasttransaction", self.node.url))
+            .header("TRON-PRO-API-KEY", API_KEY)
             .json(&body)
             .send()
             .await
@@ -170,6 +184,7 @@ impl TronWorld {
     ) -> String {
         let head: Value = reqwest::Client::new()
             .post(format!("{}/wallet/getnowblock", self.node.url))
+            .header("TRON-PRO-API-KEY", API_KEY)
             .json(&json!({}))
             .send()
             .await
