@@ -8,6 +8,7 @@ pub mod bitcoin;
 pub mod evm;
 pub mod family;
 pub mod settlement;
+pub mod solana;
 pub mod tron;
 
 pub use evm::{EvmChain, EvmRpc, RpcError, erc20};

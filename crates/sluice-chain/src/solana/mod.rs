@@ -1,0 +1,13 @@
+//! The Solana family (spec §10.3), groundwork: keys, the associated token accounts and flow
+//! references derived from them, and the unsigned transactions P6 hands to a wallet. A payment
+//! is a System transfer of lamports or, for an SPL token, an idempotent creation of the
+//! merchant's associated token account followed by `TransferChecked`; the transfer instruction
+//! lists the flow's reference key so the payment names its flow on chain.
+
+pub mod pubkey;
+pub mod transaction;
+
+pub use pubkey::Pubkey;
+
+/// `tokenAddress` of SOL itself: the System program's key (spec §10).
+pub const SOL_TOKEN: &str = pubkey::SYSTEM_PROGRAM;
