@@ -4,38 +4,18 @@
 //! payments land with the flow's reference among their keys, the associated token accounts
 //! Sluice derives are the ones Solana derives, and what a validator refuses is refused.
 
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use sluice_chain::solana::pubkey::{Pubkey, TOKEN_PROGRAM};
 use sluice_chain::solana::transaction::{
     TokenTransfer, create_associated_account_idempotent, system_transfer, transfer_checked,
     unsigned_transaction,
 };
-use sluice_solana_testnode::SolanaRuntime;
+use sluice_solana_testnode::{SolanaRuntime, Wallet};
 
 const SOL: u64 = 1_000_000_000;
 
-struct Payer {
-    key: SigningKey,
-}
-
-impl Payer {
-    fn new(seed: u8) -> Self {
-        Self {
-            key: SigningKey::from_bytes(&[seed; 32]),
-        }
-    }
-
-    fn pubkey(&self) -> Pubkey {
-        Pubkey(self.key.verifying_key().to_bytes())
-    }
-
-    /// Fills the first signature slot as a wallet does: ed25519 over the message bytes.
-    fn sign(&self, mut unsigned: Vec<u8>) -> Vec<u8> {
-        assert_eq!(unsigned[0], 1, "one signature slot");
-        let signature = self.key.sign(&unsigned[65..]);
-        unsigned[1..65].copy_from_slice(&signature.to_bytes());
-        unsigned
-    }
+fn key(wallet: &Wallet) -> Pubkey {
+    Pubkey(wallet.pubkey())
 }
 
 fn merchant() -> Pubkey {
@@ -45,13 +25,13 @@ fn merchant() -> Pubkey {
 #[test]
 fn a_sol_payment_lands_with_its_reference() {
     let mut chain = SolanaRuntime::new();
-    let payer = Payer::new(1);
-    chain.airdrop(&payer.pubkey().0, 2 * SOL);
+    let payer = Wallet::new(1);
+    chain.airdrop(&key(&payer).0, 2 * SOL);
     let reference = Pubkey::reference_for("flow_sol");
-    let ix = system_transfer(payer.pubkey(), merchant(), 250_000_000, reference);
-    let tx = unsigned_transaction(payer.pubkey(), &[ix], chain.latest_blockhash());
+    let ix = system_transfer(key(&payer), merchant(), 250_000_000, reference);
+    let tx = unsigned_transaction(key(&payer), &[ix], chain.latest_blockhash());
     let done = chain
-        .send(&payer.sign(tx))
+        .send(&payer.sign(&tx))
         .expect("the runtime executes it");
     assert_eq!(chain.balance(&merchant().0), 250_000_000);
     assert!(
@@ -59,7 +39,7 @@ fn a_sol_payment_lands_with_its_reference() {
         "findable by its reference"
     );
     assert_eq!(
-        chain.balance(&payer.pubkey().0),
+        chain.balance(&key(&payer).0),
         2 * SOL - 250_000_000 - done.fee
     );
 }
@@ -67,15 +47,15 @@ fn a_sol_payment_lands_with_its_reference() {
 #[test]
 fn a_usdc_payment_creates_the_merchants_account_and_transfers_checked() {
     let mut chain = SolanaRuntime::new();
-    let payer = Payer::new(2);
+    let payer = Wallet::new(2);
     let mint = Pubkey([7; 32]);
-    chain.airdrop(&payer.pubkey().0, SOL);
+    chain.airdrop(&key(&payer).0, SOL);
     chain.create_mint(&mint.0, 6);
-    chain.give_tokens(&payer.pubkey().0, &mint.0, 100_000_000);
+    chain.give_tokens(&key(&payer).0, &mint.0, 100_000_000);
     let token_program = Pubkey::parse(TOKEN_PROGRAM).unwrap();
     for (n, flow) in ["flow_a", "flow_b"].into_iter().enumerate() {
         let transfer = TokenTransfer {
-            owner: payer.pubkey(),
+            owner: key(&payer),
             recipient: merchant(),
             mint,
             token_program,
@@ -84,12 +64,12 @@ fn a_usdc_payment_creates_the_merchants_account_and_transfers_checked() {
         };
         let reference = Pubkey::reference_for(flow);
         let ixs = [
-            create_associated_account_idempotent(payer.pubkey(), merchant(), mint, token_program),
+            create_associated_account_idempotent(key(&payer), merchant(), mint, token_program),
             transfer_checked(&transfer, reference),
         ];
-        let tx = unsigned_transaction(payer.pubkey(), &ixs, chain.latest_blockhash());
+        let tx = unsigned_transaction(key(&payer), &ixs, chain.latest_blockhash());
         let done = chain
-            .send(&payer.sign(tx))
+            .send(&payer.sign(&tx))
             .expect("the runtime executes it");
         assert!(done.account_keys.contains(&reference.0));
         // The second payment finds the account the first created: the create is idempotent.
@@ -97,7 +77,7 @@ fn a_usdc_payment_creates_the_merchants_account_and_transfers_checked() {
         assert_eq!(chain.token_balance(&merchant().0, &mint.0), Some(paid));
     }
     assert_eq!(
-        chain.token_balance(&payer.pubkey().0, &mint.0),
+        chain.token_balance(&key(&payer).0, &mint.0),
         Some(50_000_000)
     );
 }
@@ -116,30 +96,30 @@ fn associated_accounts_are_the_ones_solana_derives() {
 #[test]
 fn the_runtime_refuses_what_a_validator_refuses() {
     let mut chain = SolanaRuntime::new();
-    let payer = Payer::new(3);
+    let payer = Wallet::new(3);
     let mint = Pubkey([8; 32]);
-    chain.airdrop(&payer.pubkey().0, SOL);
+    chain.airdrop(&key(&payer).0, SOL);
     chain.create_mint(&mint.0, 6);
-    chain.give_tokens(&payer.pubkey().0, &mint.0, 10);
+    chain.give_tokens(&key(&payer).0, &mint.0, 10);
     let reference = Pubkey::reference_for("flow_x");
     let pay = |blockhash| {
-        let ix = system_transfer(payer.pubkey(), merchant(), 1_000, reference);
-        unsigned_transaction(payer.pubkey(), &[ix], blockhash)
+        let ix = system_transfer(key(&payer), merchant(), 1_000, reference);
+        unsigned_transaction(key(&payer), &[ix], blockhash)
     };
     // Unsigned, signed by another key, or on an expired blockhash.
     let unsigned = pay(chain.latest_blockhash());
     assert!(chain.send(&unsigned).is_err(), "no signature");
-    let forged = Payer::new(9).sign(pay(chain.latest_blockhash()));
+    let forged = Wallet::new(9).forge(&pay(chain.latest_blockhash()));
     assert!(chain.send(&forged).is_err(), "another signer");
     let stale = pay(chain.latest_blockhash());
     chain.expire_blockhash();
-    let error = chain.send(&payer.sign(stale)).unwrap_err();
+    let error = chain.send(&payer.sign(&stale)).unwrap_err();
     assert!(error.contains("BlockhashNotFound"), "{error}");
     // A token transfer of the wrong decimals, or of more than the payer holds, fails.
     let token_program = Pubkey::parse(TOKEN_PROGRAM).unwrap();
     for (amount, decimals) in [(5, 9), (11, 6)] {
         let t = TokenTransfer {
-            owner: payer.pubkey(),
+            owner: key(&payer),
             recipient: merchant(),
             mint,
             token_program,
@@ -147,15 +127,15 @@ fn the_runtime_refuses_what_a_validator_refuses() {
             decimals,
         };
         let ixs = [
-            create_associated_account_idempotent(payer.pubkey(), merchant(), mint, token_program),
+            create_associated_account_idempotent(key(&payer), merchant(), mint, token_program),
             transfer_checked(&t, reference),
         ];
-        let tx = unsigned_transaction(payer.pubkey(), &ixs, chain.latest_blockhash());
-        let error = chain.send(&payer.sign(tx)).unwrap_err();
+        let tx = unsigned_transaction(key(&payer), &ixs, chain.latest_blockhash());
+        let error = chain.send(&payer.sign(&tx)).unwrap_err();
         assert!(
-            error.contains("InstructionError(1"),
+            error.contains(r#"{"InstructionError":[1,"#),
             "{amount} at {decimals}: {error}"
         );
     }
-    assert_eq!(chain.token_balance(&payer.pubkey().0, &mint.0), Some(10));
+    assert_eq!(chain.token_balance(&key(&payer).0, &mint.0), Some(10));
 }

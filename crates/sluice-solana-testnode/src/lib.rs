@@ -9,6 +9,12 @@ use solana_account::Account;
 use solana_address::Address;
 use solana_transaction::versioned::VersionedTransaction;
 
+pub mod node;
+pub mod wallet;
+
+pub use node::SolanaNode;
+pub use wallet::Wallet;
+
 /// SPL Token's program ID.
 pub const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 /// The associated-token-account program's ID.
@@ -118,24 +124,153 @@ impl SolanaRuntime {
             .expect("a valid account");
     }
 
+    /// What a node's preflight says of a transaction: `Err` with the error as text if it
+    /// would not execute. Nothing changes.
+    pub fn simulate(&self, wire: &[u8]) -> Result<(), String> {
+        let tx: VersionedTransaction =
+            bincode::deserialize(wire).map_err(|e| format!("not a transaction: {e}"))?;
+        self.svm
+            .simulate_transaction(tx)
+            .map(|_| ())
+            .map_err(|failed| format!("{:?}", failed.err))
+    }
+
+    /// An account as `getAccountInfo` shows it: lamports, owner, data, executable.
+    pub fn account(&self, key: &[u8; 32]) -> Option<(u64, [u8; 32], Vec<u8>, bool)> {
+        let a = self.svm.get_account(&address(key))?;
+        Some((a.lamports, a.owner.to_bytes(), a.data, a.executable))
+    }
+
+    /// Moves the runtime's clock to `slot`.
+    pub fn warp_to_slot(&mut self, slot: u64) {
+        self.svm.warp_to_slot(slot);
+    }
+
     /// Executes a signed transaction given in its wire format: `Err` with the runtime's
     /// error (as text) when it is malformed, badly signed, on an unknown blockhash or fails.
     pub fn send(&mut self, wire: &[u8]) -> Result<Executed, String> {
-        let tx: VersionedTransaction =
-            bincode::deserialize(wire).map_err(|e| format!("not a transaction: {e}"))?;
-        let account_keys = tx
-            .message
-            .static_account_keys()
-            .iter()
-            .map(|k| k.to_bytes())
-            .collect();
-        match self.svm.send_transaction(tx) {
-            Ok(meta) => Ok(Executed {
-                signature: meta.signature.into(),
-                account_keys,
-                fee: meta.fee,
+        let outcome = self.execute(wire)?;
+        match outcome.err {
+            None => Ok(Executed {
+                signature: outcome.signature,
+                account_keys: outcome.account_keys,
+                fee: outcome.fee,
             }),
-            Err(failed) => Err(format!("{:?}", failed.err)),
+            Some(err) => Err(err.to_string()),
         }
     }
+
+    /// Executes a transaction and reports everything a node's `getTransaction` tells: the
+    /// message, the error if it failed, and the balances before and after. `Err` only when
+    /// the transaction never reaches a block (malformed, bad signature, unknown blockhash,
+    /// a fee payer who cannot pay).
+    pub fn execute(&mut self, wire: &[u8]) -> Result<Outcome, String> {
+        let tx: VersionedTransaction =
+            bincode::deserialize(wire).map_err(|e| format!("not a transaction: {e}"))?;
+        let keys: Vec<Address> = tx.message.static_account_keys().to_vec();
+        let (pre_balances, pre_tokens) = self.balances(&keys);
+        let header = tx.message.header();
+        let header = [
+            header.num_required_signatures,
+            header.num_readonly_signed_accounts,
+            header.num_readonly_unsigned_accounts,
+        ];
+        let instructions = tx
+            .message
+            .instructions()
+            .iter()
+            .map(|ix| (ix.program_id_index, ix.accounts.clone(), ix.data.clone()))
+            .collect();
+        let recent_blockhash = tx.message.recent_blockhash().to_bytes();
+        let signature: [u8; 64] = tx
+            .signatures
+            .first()
+            .map(|s| (*s).into())
+            .unwrap_or([0; 64]);
+        let (err, fee) = match self.svm.send_transaction(tx) {
+            Ok(meta) => (None, meta.fee),
+            Err(failed) => {
+                // A failed transaction is in a block (its fee charged) only if the runtime
+                // recorded it; otherwise no validator would have taken it.
+                let signature = failed.meta.signature;
+                if self.svm.get_transaction(&signature).is_none() {
+                    return Err(format!("{:?}", failed.err));
+                }
+                let err = serde_json::to_value(&failed.err).expect("errors serialise");
+                (Some(err), failed.meta.fee)
+            }
+        };
+        let (post_balances, post_tokens) = self.balances(&keys);
+        Ok(Outcome {
+            signature,
+            account_keys: keys.iter().map(|k| k.to_bytes()).collect(),
+            header,
+            instructions,
+            recent_blockhash,
+            fee,
+            err,
+            pre_balances,
+            post_balances,
+            pre_tokens,
+            post_tokens,
+        })
+    }
+
+    /// Lamports of each key, and the SPL token accounts among them.
+    fn balances(&self, keys: &[Address]) -> (Vec<u64>, Vec<TokenBalance>) {
+        let token = program(TOKEN_PROGRAM);
+        let mut lamports = Vec::with_capacity(keys.len());
+        let mut tokens = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
+            let account = self.svm.get_account(key);
+            lamports.push(account.as_ref().map_or(0, |a| a.lamports));
+            let Some(account) = account.filter(|a| a.owner == token && a.data.len() == 165) else {
+                continue;
+            };
+            let mint: [u8; 32] = account.data[..32].try_into().expect("32 bytes");
+            let decimals = self
+                .svm
+                .get_account(&address(&mint))
+                .and_then(|m| m.data.get(44).copied())
+                .unwrap_or(0);
+            tokens.push(TokenBalance {
+                account_index: index as u8,
+                mint,
+                owner: account.data[32..64].try_into().expect("32 bytes"),
+                amount: u64::from_le_bytes(account.data[64..72].try_into().expect("8 bytes")),
+                decimals,
+            });
+        }
+        (lamports, tokens)
+    }
+}
+
+/// An SPL token account's balance as `getTransaction`'s `pre/postTokenBalances` list it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenBalance {
+    pub account_index: u8,
+    pub mint: [u8; 32],
+    pub owner: [u8; 32],
+    pub amount: u64,
+    pub decimals: u8,
+}
+
+/// A transaction that reached a block, successful or not.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub signature: [u8; 64],
+    pub account_keys: Vec<[u8; 32]>,
+    /// `numRequiredSignatures`, `numReadonlySignedAccounts`, `numReadonlyUnsignedAccounts`.
+    pub header: [u8; 3],
+    /// Each instruction's program index, account indexes and data.
+    pub instructions: Vec<(u8, Vec<u8>, Vec<u8>)>,
+    pub recent_blockhash: [u8; 32],
+    pub fee: u64,
+    /// The runtime's error as a node's JSON shows it, for a transaction that failed in its
+    /// block.
+    pub err: Option<serde_json::Value>,
+    pub pre_balances: Vec<u64>,
+    pub post_balances: Vec<u64>,
+    pub pre_tokens: Vec<TokenBalance>,
+    pub post_tokens: Vec<TokenBalance>,
 }

@@ -5,9 +5,11 @@
 //! lists the flow's reference key so the payment names its flow on chain.
 
 pub mod pubkey;
+pub mod rpc;
 pub mod transaction;
 
 pub use pubkey::Pubkey;
+pub use rpc::SolanaRpc;
 
 /// `tokenAddress` of SOL itself: the System program's key (spec §10).
 pub const SOL_TOKEN: &str = pubkey::SYSTEM_PROGRAM;
