@@ -118,20 +118,20 @@ impl SolanaRpc {
 
     /// The newest slot at the configured commitment.
     pub async fn slot(&self) -> RpcResult<u64> {
-        let value = self
-            .transport
-            .call("getSlot", json!([self.config()]))
-            .await?;
-        parse("getSlot", value)
+        self.height("getSlot").await
     }
 
     /// The block height at the configured commitment: a blockhash expires against it.
     pub async fn block_height(&self) -> RpcResult<u64> {
-        let value = self
-            .transport
-            .call("getBlockHeight", json!([self.config()]))
-            .await?;
-        parse("getBlockHeight", value)
+        self.height("getBlockHeight").await
+    }
+
+    /// A counter (`getSlot`, `getBlockHeight`) read at the configured commitment.
+    async fn height(&self, method: &str) -> RpcResult<u64> {
+        parse(
+            method,
+            self.transport.call(method, json!([self.config()])).await?,
+        )
     }
 
     pub async fn latest_blockhash(&self) -> RpcResult<RecentBlockhash> {
