@@ -76,6 +76,9 @@ pub struct Checked {
 /// A direct payment to build the unsigned transaction for (prepare, spec §9).
 #[derive(Debug, Clone)]
 pub struct DirectPayment<'a> {
+    /// The flow paid: a family whose transactions name their flow (Solana's reference key)
+    /// derives that name from it.
+    pub flow_id: &'a str,
     pub from: &'a str,
     pub to: &'a str,
     /// `None` for the native token.
@@ -139,6 +142,20 @@ pub trait ChainFamily: Send + Sync {
     /// Families whose transactions land within seconds keep the default.
     async fn is_unmined(&self, _tx_hash: &str) -> ChainResult<bool> {
         Ok(false)
+    }
+
+    /// For a family whose transactions lapse at a block height (Solana: a recent blockhash is
+    /// accepted for 150 blocks): asked when a payment is first watched, a height past which a
+    /// transaction signed before now can no longer land. `None` (the default): transactions
+    /// never lapse, and one never seen fails as not found after the tracker's window.
+    async fn landing_deadline(&self) -> ChainResult<Option<u64>> {
+        Ok(None)
+    }
+
+    /// The height a [`Self::landing_deadline`] is compared with: the newest block height the
+    /// configured commitment has reached, so that "past it" is final.
+    async fn settled_height(&self) -> ChainResult<u64> {
+        self.head().await
     }
 
     /// The mined transaction judged against `expected`, with where it is now mined; `None`

@@ -5,6 +5,9 @@
 /// What the flow expects to see on chain. Addresses in any case.
 #[derive(Debug, Clone)]
 pub struct ExpectedTransfer<'a> {
+    /// The flow to be paid; on Solana the transaction must list the reference key derived
+    /// from it.
+    pub flow_id: &'a str,
     /// `None` for the chain's native token.
     pub token: Option<&'a str>,
     pub from: &'a str,
@@ -21,6 +24,9 @@ pub enum Mismatch {
     WrongToken { actual: String },
     TooLittle { actual: u128 },
     NoTransfer,
+    /// Solana: the transaction does not list the flow's reference key, so it does not name
+    /// this flow (it may be another flow's payment, reported twice).
+    Unreferenced,
 }
 
 impl Mismatch {
@@ -32,6 +38,7 @@ impl Mismatch {
             Self::WrongToken { .. } => "wrong_token",
             Self::TooLittle { .. } => "underpaid",
             Self::NoTransfer => "no_transfer",
+            Self::Unreferenced => "reference_missing",
         }
     }
 
@@ -52,6 +59,10 @@ impl Mismatch {
             }
             Self::NoTransfer => {
                 "The transaction contains no transfer of the quoted token to the destination."
+                    .into()
+            }
+            Self::Unreferenced => {
+                "The transaction does not list this flow's reference key, so it does not pay this flow."
                     .into()
             }
         }

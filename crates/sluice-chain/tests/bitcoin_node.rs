@@ -333,6 +333,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
     let key = ExtendedPublicKey::parse(TPUB).unwrap();
     let merchant = key.deposit_address(ChainFamily::Btc, 0).unwrap();
     let payment = DirectPayment {
+        flow_id: "flow_btc",
         from: &payer,
         to: &merchant,
         token: None,
@@ -356,6 +357,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
         .await
         .unwrap();
     let expected = ExpectedTransfer {
+        flow_id: "flow_btc",
         token: None,
         from: &payer,
         to: &merchant,
@@ -382,6 +384,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
         .unwrap();
     assert_eq!(checked.verdict, Ok(30_000_000));
     let more = ExpectedTransfer {
+        flow_id: "flow_btc",
         min_amount: 30_000_001,
         ..expected.clone()
     };
@@ -392,6 +395,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
     );
     let elsewhere = key.deposit_address(ChainFamily::Btc, 1).unwrap();
     let wrong = ExpectedTransfer {
+        flow_id: "flow_btc",
         to: &elsewhere,
         ..expected.clone()
     };
@@ -407,6 +411,7 @@ async fn the_family_builds_finds_and_judges_a_wallet_payment() {
     );
 
     let too_much = DirectPayment {
+        flow_id: "flow_btc",
         amount: 200 * 100_000_000,
         ..payment
     };

@@ -206,6 +206,14 @@ fn read_settlements(
                 "must be 6 for TRX (amounts are in sun)",
             );
         }
+        let sol = token_address.as_deref() == Some(SOL_TOKEN);
+        if chain_name == Some(ChainName::Sol) && sol && decimals.is_some_and(|d| d != 9) {
+            errors.push(
+                item.path("tokenDecimals"),
+                "invalid_value",
+                "must be 9 for SOL (amounts are in lamports)",
+            );
+        }
         if let (
             Some(chain_name),
             Some(chain_id),
@@ -232,6 +240,9 @@ fn read_settlements(
 
 /// TRX's `tokenAddress` (spec §10): the base58 spelling of TRON's zero address.
 const TRX_TOKEN: &str = "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb";
+
+/// SOL's `tokenAddress` (spec §10): the System program's key.
+const SOL_TOKEN: &str = "11111111111111111111111111111111";
 
 /// Bitcoin has no tokens (spec §10): a BTC settlement is bitcoin itself, in satoshis, and
 /// anything else would be quoted at the wrong scale or never match a payment.
@@ -485,6 +496,12 @@ mod tests {
             "destinationConfig": {"destinations": [{"chainName": "TRON", "type": "address", "identifier": "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH"}]}
         });
         assert_eq!(fields_refused(trx), [format!("{settlement}.tokenDecimals")]);
+        let sol = serde_json::json!({
+            "amount": "25.00", "currency": "USD",
+            "settlementConfig": {"strategy": "cheapest", "settlements": [{"chainName": "SOL", "chainId": "101", "tokenAddress": SOL_TOKEN, "symbol": "SOL", "tokenDecimals": 18}]},
+            "destinationConfig": {"destinations": [{"chainName": "SOL", "type": "address", "identifier": "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM"}]}
+        });
+        assert_eq!(fields_refused(sol), [format!("{settlement}.tokenDecimals")]);
         let ok = body("bitcoin", 8);
         let env = EnvironmentId::new_random();
         assert!(

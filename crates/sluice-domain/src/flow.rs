@@ -203,6 +203,10 @@ pub struct SigningPayload {
     /// TRON: the unsigned transaction the payer's wallet signs and broadcasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tron_transaction: Option<TronTransaction>,
+    /// Solana: base64 of the unsigned transaction (one empty signature slot, the payer's) the
+    /// wallet signs and sends (spec §10.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serialized_transaction: Option<String>,
 }
 
 /// An unsigned TRON transaction (spec §10.2): the hex of its `raw_data` protobuf as TRON's

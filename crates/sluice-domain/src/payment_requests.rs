@@ -99,6 +99,8 @@ pub enum WalletHash {
     Bitcoin,
     /// A txID: 64 hex digits (sha256 of the transaction's `raw_data`).
     Tron,
+    /// A signature: base58 of 64 bytes, kept as written (base58's case is meaningful).
+    Solana,
 }
 
 /// P7's `txHash`: at most 4096 characters; for a wallet payment required, in its family's form
@@ -124,6 +126,10 @@ pub fn parse_broadcast(
             is_bitcoin_txid as fn(&str) -> bool,
             "must be 64 hex digits (a TRON txID)",
         )),
+        WalletHash::Solana => Some((
+            is_solana_signature as fn(&str) -> bool,
+            "must be a base58 transaction signature (64 bytes)",
+        )),
     };
     match (tx_hash, expected) {
         (None, Some(_)) => errors.push("txHash", "required", "is required for a wallet source"),
@@ -133,9 +139,9 @@ pub fn parse_broadcast(
         (Some(h), Some((fits, why))) if !fits(h) => errors.push("txHash", "pattern", why),
         _ => {}
     }
-    let normalized = tx_hash.map(|h| match expected {
-        Some(_) => h.to_ascii_lowercase(),
-        None => h.to_owned(),
+    let normalized = tx_hash.map(|h| match (expected, wallet) {
+        (Some(_), WalletHash::Solana) | (None, _) => h.to_owned(),
+        (Some(_), _) => h.to_ascii_lowercase(),
     });
     errors.finish(|| normalized)
 }
@@ -143,6 +149,11 @@ pub fn parse_broadcast(
 /// 64 hex digits: a Bitcoin txid, a TRON txID.
 pub fn is_bitcoin_txid(h: &str) -> bool {
     h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Base58 of exactly 64 bytes: a Solana transaction signature.
+pub fn is_solana_signature(h: &str) -> bool {
+    (64..=88).contains(&h.len()) && bs58::decode(h).into_vec().is_ok_and(|b| b.len() == 64)
 }
 
 pub fn is_evm_tx_hash(h: &str) -> bool {
@@ -208,5 +219,19 @@ mod tests {
         assert_eq!(parse_broadcast(&empty, WalletHash::Any).unwrap(), None);
         let short = parse_object(br#"{"txHash":"0x1234"}"#, true).unwrap();
         assert!(parse_broadcast(&short, WalletHash::Evm).is_err());
+    }
+
+    #[test]
+    fn a_solana_signature_is_base58_of_64_bytes_kept_as_written() {
+        let signature = bs58::encode([7u8; 64]).into_string();
+        let body = |h: &str| parse_object(format!(r#"{{"txHash":"{h}"}}"#).as_bytes(), true).unwrap();
+        assert_eq!(
+            parse_broadcast(&body(&signature), WalletHash::Solana).unwrap(),
+            Some(signature.clone()),
+            "not lower-cased: base58's case is meaningful"
+        );
+        let short = bs58::encode([7u8; 32]).into_string();
+        assert!(parse_broadcast(&body(&short), WalletHash::Solana).is_err());
+        assert!(parse_broadcast(&body(&format!("0x{}", "ab".repeat(32))), WalletHash::Solana).is_err());
     }
 }

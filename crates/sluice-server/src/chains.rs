@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sluice_chain::bitcoin::BitcoinChain;
+use sluice_chain::solana::{Pubkey, SolanaChain, SolanaToken};
 use sluice_chain::tron::TronChain;
 use sluice_chain::{ChainFamily, EvmChain};
 use sluice_domain::{ChainName, Timestamp};
@@ -107,15 +108,17 @@ impl ChainRuntime {
             sluice_chain::bitcoin::BITCOIN_TOKEN
         } else if self.config.is_tron() {
             sluice_chain::tron::TRX_TOKEN
+        } else if self.config.is_solana() {
+            sluice_chain::solana::SOL_TOKEN
         } else {
             sluice_domain::deposit_transfer::NATIVE_TOKEN
         }
     }
 
     /// Whether two token addresses of this chain are the same: EVM hex compares in any
-    /// case, TRON's base58 exactly.
+    /// case, base58 (TRON, Solana) exactly.
     pub fn same_token(&self, a: &str, b: &str) -> bool {
-        if self.config.is_tron() {
+        if self.base58() {
             a == b
         } else {
             a.eq_ignore_ascii_case(b)
@@ -124,18 +127,23 @@ impl ChainRuntime {
 
     /// The configured tokens as the family's scan names them (lower-case hex on EVM).
     pub fn watched_tokens(&self) -> Vec<String> {
-        let tron = self.config.is_tron();
+        let base58 = self.base58();
         self.config
             .tokens
             .iter()
             .map(|t| {
-                if tron {
+                if base58 {
                     t.address.clone()
                 } else {
                     t.address.to_ascii_lowercase()
                 }
             })
             .collect()
+    }
+
+    /// Whether the chain spells addresses in base58, whose case is meaningful.
+    fn base58(&self) -> bool {
+        self.config.is_tron() || self.config.is_solana()
     }
 
     /// Whether the deposit watcher sees transfers of `token` on this chain: the native token,
@@ -165,6 +173,21 @@ fn without_url(e: &sluice_chain::evm::RpcError) -> String {
 /// `sluice-chain`, its config keys, its test chain); config parsing refuses families that
 /// have none yet.
 fn family_adapter(config: &ChainConfig, timeout: Duration) -> Box<dyn ChainFamily> {
+    if config.is_solana() {
+        let tokens = config.tokens.iter().filter_map(|t| {
+            Some(SolanaToken {
+                mint: Pubkey::parse(&t.address)?,
+                decimals: t.decimals,
+                token_2022: t.token_2022,
+            })
+        });
+        return Box::new(SolanaChain::new(
+            config.rpc_url.as_str(),
+            config.commitment().as_str(),
+            tokens.collect(),
+            timeout,
+        ));
+    }
     if config.is_tron() {
         return Box::new(TronChain::new(
             config.rpc_url.as_str(),

@@ -133,5 +133,6 @@ pub(super) async fn build(
         }),
         psbt: None,
         tron_transaction: None,
+        serialized_transaction: None,
     })
 }

@@ -126,6 +126,16 @@ impl SolanaRpc {
         self.height("getBlockHeight").await
     }
 
+    /// The newest block height the node has processed: no transaction signed now can be
+    /// made on a blockhash younger than this.
+    pub async fn processed_block_height(&self) -> RpcResult<u64> {
+        let config = json!({"commitment": "processed"});
+        parse(
+            "getBlockHeight",
+            self.transport.call("getBlockHeight", json!([config])).await?,
+        )
+    }
+
     /// A counter (`getSlot`, `getBlockHeight`) read at the configured commitment.
     async fn height(&self, method: &str) -> RpcResult<u64> {
         parse(
@@ -163,9 +173,8 @@ impl SolanaRpc {
         parse("getBalance", value["value"].clone())
     }
 
-    /// Base units held by the token account `key`; `None` when the account does not exist.
-    pub async fn token_account_balance(&self, key: &str) -> RpcResult<Option<u128>> {
-        // Read as an account first: a missing account is an answer, not an error.
+    /// The program owning account `key`; `None` when there is no such account.
+    pub async fn account_owner(&self, key: &str) -> RpcResult<Option<String>> {
         let info = self
             .transport
             .call(
@@ -173,7 +182,20 @@ impl SolanaRpc {
                 json!([key, {"encoding": "base64", "commitment": self.commitment}]),
             )
             .await?;
-        if info["value"].is_null() {
+        let value = &info["value"];
+        if value.is_null() {
+            return Ok(None);
+        }
+        value["owner"]
+            .as_str()
+            .map(|o| Some(o.to_owned()))
+            .ok_or_else(|| RpcError::Malformed(format!("getAccountInfo: {info}")))
+    }
+
+    /// Base units held by the token account `key`; `None` when the account does not exist.
+    pub async fn token_account_balance(&self, key: &str) -> RpcResult<Option<u128>> {
+        // Read as an account first: a missing account is an answer, not an error.
+        if self.account_owner(key).await?.is_none() {
             return Ok(None);
         }
         let value = self

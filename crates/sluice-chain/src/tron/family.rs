@@ -270,6 +270,7 @@ impl ChainFamily for TronChain {
                 to: to.to_string(),
                 value: format!("0x{:x}", payment.amount),
             }),
+            serialized_transaction: None,
         })
     }
 

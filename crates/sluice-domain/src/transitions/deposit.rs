@@ -43,8 +43,13 @@ pub fn deposit_need(
     ChainFamily::of(chain)
         .map(DepositNeed::Allocate)
         .ok_or_else(|| {
+            let why = if chain == ChainName::Sol {
+                " (Solana's ed25519 keys allow no public derivation of an address per flow)"
+            } else {
+                ""
+            };
             Rejection::DepositUnavailable(format!(
-                "Deposit addresses are not available on {chain}; use a wallet source."
+                "Deposit addresses are not available on {chain}{why}; use a wallet source."
             ))
         })
 }

@@ -12,19 +12,26 @@ impl ChainConfig {
     /// Checks the chain's own settings; `at` names it in errors (`chains[0]`).
     pub fn validate(&self, at: &str) -> Result<(), String> {
         let name = self.chain_name;
+        if !self.is_solana() {
+            self.refuse_settings_of(at, "Solana", &self.solana_settings())?;
+        }
         if self.is_bitcoin() {
             self.refuse_settings_of(at, "TRON", &self.tron_settings())?;
             self.validate_bitcoin(at)?;
         } else if self.is_tron() {
             self.refuse_settings_of(at, "Bitcoin", &self.bitcoin_settings())?;
             self.validate_tron(at)?;
+        } else if self.is_solana() {
+            self.refuse_settings_of(at, "Bitcoin", &self.bitcoin_settings())?;
+            self.refuse_settings_of(at, "TRON", &self.tron_settings())?;
+            self.validate_solana(at)?;
         } else if name.is_evm_family() {
             self.refuse_settings_of(at, "Bitcoin", &self.bitcoin_settings())?;
             self.refuse_settings_of(at, "TRON", &self.tron_settings())?;
             self.validate_evm(at)?;
         } else {
             return Err(format!(
-                "{at}.chain_name: {name} cannot be configured yet; EVM-family chains (EVM, ETH, TEMPO), BTC and TRON can"
+                "{at}.chain_name: {name} cannot be configured yet; EVM-family chains (EVM, ETH, TEMPO), BTC, TRON and SOL can"
             ));
         }
         if !matches!(self.rpc_url.scheme(), "http" | "https") {
@@ -59,7 +66,7 @@ impl ChainConfig {
     }
 
     /// Another family's settings are a mistake to point out, not to ignore.
-    fn refuse_settings_of(
+    pub(super) fn refuse_settings_of(
         &self,
         at: &str,
         family: &str,
@@ -232,9 +239,9 @@ mod tests {
             "chains[0].network: is a Bitcoin setting, and chain_name is EVM",
         );
         bad(
-            "chain_name = \"SOL\"\nchain_id = \"101\"\nrpc_url = \"http://127.0.0.1:8899\"\n"
+            "chain_name = \"SUI\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8899\"\n"
                 .into(),
-            "chains[0].chain_name: SOL cannot be configured yet",
+            "chains[0].chain_name: SUI cannot be configured yet",
         );
         let tron = "chain_name = \"TRON\"\nrpc_url = \"http://127.0.0.1:8090\"\n";
         let keyed = parsed(&format!(

@@ -59,6 +59,29 @@ pub struct ChainConfig {
     /// TRON: block 0's ID, for a network other than mainnet, Shasta and Nile.
     #[serde(default)]
     pub genesis_block_id: Option<String>,
+    /// Solana: when a transaction counts as landed, `finalized` (the default) or `confirmed`.
+    #[serde(default)]
+    pub commitment: Option<Commitment>,
+    /// Solana: the genesis hash, for a network other than mainnet-beta, testnet and devnet.
+    #[serde(default)]
+    pub genesis_hash: Option<String>,
+}
+
+/// A Solana commitment level Sluice accepts as settled (`processed` can be rolled back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Commitment {
+    Finalized,
+    Confirmed,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Finalized => "finalized",
+            Self::Confirmed => "confirmed",
+        }
+    }
 }
 
 /// A setting that must never reach a log line: `Debug` shows that it is set, not its value.
@@ -81,9 +104,20 @@ impl ChainConfig {
         self.chain_name == ChainName::Btc
     }
 
-    /// Whether this is a TRON chain (otherwise Bitcoin or EVM-family; nothing else parses).
+    /// Whether this is a TRON chain.
     pub fn is_tron(&self) -> bool {
         self.chain_name == ChainName::Tron
+    }
+
+    /// Whether this is a Solana chain (otherwise Bitcoin, TRON or EVM-family; nothing else
+    /// parses).
+    pub fn is_solana(&self) -> bool {
+        self.chain_name == ChainName::Sol
+    }
+
+    /// Solana: the commitment that counts as landed.
+    pub fn commitment(&self) -> Commitment {
+        self.commitment.unwrap_or(Commitment::Finalized)
     }
 
     /// The native token's symbol.
@@ -92,13 +126,18 @@ impl ChainConfig {
             Some(symbol) => symbol,
             None if self.is_bitcoin() => "BTC",
             None if self.is_tron() => "TRX",
+            None if self.is_solana() => "SOL",
             None => "ETH",
         }
     }
 
     /// Blocks a transaction needs, its own included: as configured, else 19 on TRON (its
-    /// solidification threshold) and 2 elsewhere.
+    /// solidification threshold) and 2 elsewhere. On Solana the commitment decides instead:
+    /// a slot the commitment has reached is settled, so one is enough.
     pub fn confirmations(&self) -> u64 {
+        if self.is_solana() {
+            return 1;
+        }
         self.confirmations
             .unwrap_or(if self.is_tron() { 19 } else { 2 })
             .max(1)
@@ -120,6 +159,15 @@ impl ChainConfig {
     /// What the node must report as its network (spec §10.4): the chain ID on EVM, the
     /// network's name on Bitcoin.
     pub fn expected_network(&self) -> String {
+        if self.is_solana() {
+            let known = sluice_chain::solana::chain::known_genesis(&self.chain_id);
+            return self
+                .genesis_hash
+                .as_deref()
+                .or(known)
+                .unwrap_or_default()
+                .to_owned();
+        }
         if self.is_tron() {
             let known = sluice_chain::tron::chain::known_genesis(&self.chain_id);
             return self
@@ -141,6 +189,8 @@ impl ChainConfig {
             format!("network {id}")
         } else if self.is_tron() {
             format!("genesis block {id}")
+        } else if self.is_solana() {
+            format!("genesis hash {id}")
         } else {
             format!("chain ID {id}")
         }
@@ -185,6 +235,14 @@ impl ChainConfig {
                 id => format!("TRON chain {id}"),
             };
         }
+        if self.is_solana() {
+            return match self.chain_id.as_str() {
+                "101" => "Solana".to_owned(),
+                "102" => "Solana testnet".to_owned(),
+                "103" => "Solana devnet".to_owned(),
+                id => format!("Solana chain {id}"),
+            };
+        }
         let known = match self.chain_id.as_str() {
             "1" => "Ethereum",
             "10" => "OP Mainnet",
@@ -204,6 +262,9 @@ pub struct TokenConfig {
     pub address: String,
     pub symbol: String,
     pub decimals: u8,
+    /// Solana: the mint is a Token-2022 mint (such mints are refused unless this says so).
+    #[serde(default)]
+    pub token_2022: bool,
 }
 
 /// A Coinbase-style spot price API: `GET {url}/v2/prices/{BASE}-{CURRENCY}/spot` answering
@@ -252,6 +313,8 @@ mod tests {
             api_key: None,
             fee_limit_sun: None,
             genesis_block_id: None,
+            commitment: None,
+            genesis_hash: None,
         }
     }
 

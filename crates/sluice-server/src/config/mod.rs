@@ -8,11 +8,12 @@ mod chains;
 mod http;
 mod rate_limit;
 mod services;
+mod solana_checks;
 mod webhooks;
 
 use std::collections::BTreeMap;
 
-pub use chains::{ChainConfig, PriceFeedConfig, Secret, TokenConfig, chain_key};
+pub use chains::{ChainConfig, Commitment, PriceFeedConfig, Secret, TokenConfig, chain_key};
 pub use http::HttpConfig;
 pub use rate_limit::RateLimitConfig;
 pub use services::{ChainWatchConfig, CoinbaseConfig, PaymentPageConfig};
@@ -420,7 +421,7 @@ mod tests {
             assert!(e.contains(needle), "{e}");
         };
         bad(
-            "[[chains]]\nchain_name = \"SOL\"\nchain_id = \"1\"\nrpc_url = \"http://x\"",
+            "[[chains]]\nchain_name = \"SUI\"\nchain_id = \"1\"\nrpc_url = \"http://x\"",
             "chains[0].chain_name",
         );
         bad(

@@ -252,6 +252,7 @@ pub async fn broadcast(
         _ if !wallet => WalletHash::Any,
         Some(ChainName::Btc) => WalletHash::Bitcoin,
         Some(ChainName::Tron) => WalletHash::Tron,
+        Some(ChainName::Sol) => WalletHash::Solana,
         Some(c) if !c.is_evm_family() => WalletHash::Any,
         _ => WalletHash::Evm,
     };

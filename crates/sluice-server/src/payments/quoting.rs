@@ -17,11 +17,12 @@ fn same_token(a: &str, b: &str) -> bool {
 }
 
 /// Whether `token` is a family's native-token sentinel (`0x0…0` on EVM, `bitcoin`, TRON's
-/// `T9yD14…`).
+/// `T9yD14…`, Solana's System program `111…1`).
 pub fn is_native_token(token: &str) -> bool {
     same_token(token, sluice_chain::evm::NATIVE_TOKEN)
         || same_token(token, sluice_chain::bitcoin::BITCOIN_TOKEN)
         || token == sluice_chain::tron::TRX_TOKEN
+        || token == sluice_chain::solana::SOL_TOKEN
 }
 
 pub fn is_native(settlement: &Settlement) -> bool {

@@ -45,7 +45,9 @@ pub async fn build(
         .to_amount
         .parse()
         .map_err(|_| PaymentError::BadRequest("the quote amount is unreadable".into()))?;
+    let flow_id = flow.id.to_string();
     let payment = DirectPayment {
+        flow_id: &flow_id,
         from: transfer.from,
         to: transfer.to,
         token: transfer.token,

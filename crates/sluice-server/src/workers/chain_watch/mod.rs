@@ -15,6 +15,7 @@
 
 mod addresses;
 mod confirm;
+mod lapse;
 mod payments;
 mod scan;
 mod settle;
@@ -149,6 +150,7 @@ impl ChainWatcher {
         if caught_up {
             let sighted: HashSet<_> = sightings.iter().map(|s| s.flow_id).collect();
             report.verdicts += settle::fail_not_found(&self.app, chain, payments, &sighted).await?;
+            report.verdicts += lapse::fail_lapsed(&self.app, chain, payments, &sighted).await?;
         }
         Ok(())
     }

@@ -28,6 +28,9 @@ pub struct WatchedPayment {
     pub located: bool,
     /// Overdue but held unmined by the node (a Bitcoin mempool): not asked again before this.
     pub unmined_until: Option<Timestamp>,
+    /// For a family whose transactions lapse (Solana): the settled block height past which
+    /// the transaction can no longer land, taken when it was located.
+    pub deadline: Option<u64>,
 }
 
 #[derive(Default)]
@@ -56,6 +59,7 @@ fn watched(flow: &Flow) -> Option<WatchedPayment> {
         broadcasted_at: flow.broadcasted_at.unwrap_or(flow.updated_at),
         located: false,
         unmined_until: None,
+        deadline: None,
     })
 }
 
@@ -118,9 +122,11 @@ impl PaymentBook {
         }
     }
 
-    pub fn mark_located(&mut self, flow: FlowId) {
+    /// The node was asked where the payment is; `deadline` as [`WatchedPayment::deadline`].
+    pub fn mark_located(&mut self, flow: FlowId, deadline: Option<u64>) {
         if let Some(p) = self.by_flow.get_mut(&flow) {
             p.located = true;
+            p.deadline = deadline;
         }
     }
 

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle::{self, Outcome};
 
-fn failure(code: &str, message: String, stage: &str, details: serde_json::Value) -> Failure {
+pub(super) fn failure(code: &str, message: String, stage: &str, details: serde_json::Value) -> Failure {
     Failure {
         code: code.into(),
         message,
@@ -42,6 +42,14 @@ pub async fn locate_new(
     let new: Vec<_> = book.on_chain(key).filter(|p| !p.located).cloned().collect();
     for p in &new {
         let hash = chain.node.canonical_tx_hash(&p.tx_hash);
+        // Taken before the lookup: a transaction not found now was signed before it.
+        let deadline = match chain.node.landing_deadline().await {
+            Ok(deadline) => deadline,
+            Err(e) => {
+                tracing::warn!(chain.id = key, error = %e, "payment lookup failed; will retry");
+                return Ok(0);
+            }
+        };
         match chain.node.locate(&hash).await {
             Ok(Some(found)) if found.block_number < cursor.next_block => {
                 let sighting = PaymentSighting {
@@ -61,16 +69,17 @@ pub async fn locate_new(
                 return Ok(0);
             }
         }
-        book.mark_located(p.flow_id);
+        book.mark_located(p.flow_id, deadline);
     }
     Ok(new.len())
 }
 
 /// What the flow expects its transaction to move (a field missing matches nothing).
-fn expected(flow: &Flow) -> ExpectedTransfer<'_> {
+fn expected<'a>(flow: &'a Flow, flow_id: &'a str) -> ExpectedTransfer<'a> {
     let min_amount = flow.quote.as_ref().map(|q| q.to_amount.parse());
     let transfer = crate::payments::quoted_transfer(flow);
     ExpectedTransfer {
+        flow_id,
         token: transfer.token,
         from: transfer.from,
         to: transfer.to,
@@ -87,7 +96,8 @@ async fn judge(
     flow: &Flow,
     head: u64,
 ) -> Option<Outcome> {
-    let expected = expected(flow);
+    let flow_id = flow.id.to_string();
+    let expected = expected(flow, &flow_id);
     let checked = match chain.node.check_payment(&sighting.tx_hash, &expected).await {
         Ok(Some(checked)) if checked.block_hash == sighting.block_hash => checked,
         Ok(_) => {
@@ -118,7 +128,7 @@ async fn judge(
     })
 }
 
-fn count(outcome: &Result<Flow, Rejection>) -> usize {
+pub(super) fn count(outcome: &Result<Flow, Rejection>) -> usize {
     let Ok(flow) = outcome else { return 0 };
     metrics::counter!("sluice_settlement_verdicts_total", "state" => flow.execution_state.as_str())
         .increment(1);
@@ -174,8 +184,9 @@ pub async fn settle_confirmed(
 const UNMINED_RECHECK_SECS: i64 = 60;
 
 /// Payments never sighted whose window has passed fail as `tx_not_found`, unless the node
-/// still holds their transaction unmined (a Bitcoin mempool: a block may take an hour). Only
-/// called when the scan has read every block up to the head.
+/// still holds their transaction unmined (a Bitcoin mempool: a block may take an hour).
+/// Payments of a family whose transactions lapse are left to `lapse`. Only called when the
+/// scan has read every block up to the head.
 pub async fn fail_not_found(
     app: &AppState,
     chain: &ChainRuntime,
@@ -187,7 +198,7 @@ pub async fn fail_not_found(
     let key = chain.key.as_str();
     let overdue: Vec<_> = book
         .on_chain(key)
-        .filter(|p| p.located && !sighted.contains(&p.flow_id))
+        .filter(|p| p.located && p.deadline.is_none() && !sighted.contains(&p.flow_id))
         .filter(|p| now >= p.broadcasted_at.plus_seconds(window))
         .filter(|p| p.unmined_until.is_none_or(|t| now >= t))
         .cloned()
