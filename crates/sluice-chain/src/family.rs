@@ -133,6 +133,13 @@ pub trait ChainFamily: Send + Sync {
         watch: &Watch<'_>,
     ) -> ChainResult<Option<ScannedRange>>;
 
+    /// Whether [`Self::scan`] asks for every watched payment by hash each time, wherever it
+    /// landed (Solana's batched statuses), so a newly watched payment needs no
+    /// [`Self::locate`] of its own.
+    fn scan_finds_every_payment(&self) -> bool {
+        false
+    }
+
     /// Where the transaction is mined now, if it is. Asked once per newly watched payment,
     /// for one that may have landed in a block scanned before its hash was known.
     async fn locate(&self, tx_hash: &str) -> ChainResult<Option<Sighting>>;

@@ -19,10 +19,18 @@ pub struct ExpectedTransfer<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
     Reverted,
-    WrongSender { actual: String },
-    WrongRecipient { actual: String },
-    WrongToken { actual: String },
-    TooLittle { actual: u128 },
+    WrongSender {
+        actual: String,
+    },
+    WrongRecipient {
+        actual: String,
+    },
+    WrongToken {
+        actual: String,
+    },
+    TooLittle {
+        actual: u128,
+    },
     NoTransfer,
     /// Solana: the transaction does not list the flow's reference key, so it does not name
     /// this flow (it may be another flow's payment, reported twice).

@@ -224,7 +224,8 @@ mod tests {
     #[test]
     fn a_solana_signature_is_base58_of_64_bytes_kept_as_written() {
         let signature = bs58::encode([7u8; 64]).into_string();
-        let body = |h: &str| parse_object(format!(r#"{{"txHash":"{h}"}}"#).as_bytes(), true).unwrap();
+        let body =
+            |h: &str| parse_object(format!(r#"{{"txHash":"{h}"}}"#).as_bytes(), true).unwrap();
         assert_eq!(
             parse_broadcast(&body(&signature), WalletHash::Solana).unwrap(),
             Some(signature.clone()),
@@ -232,6 +233,8 @@ mod tests {
         );
         let short = bs58::encode([7u8; 32]).into_string();
         assert!(parse_broadcast(&body(&short), WalletHash::Solana).is_err());
-        assert!(parse_broadcast(&body(&format!("0x{}", "ab".repeat(32))), WalletHash::Solana).is_err());
+        assert!(
+            parse_broadcast(&body(&format!("0x{}", "ab".repeat(32))), WalletHash::Solana).is_err()
+        );
     }
 }

@@ -17,6 +17,8 @@ pub use wallet::Wallet;
 
 /// SPL Token's program ID.
 pub const TOKEN_PROGRAM: &str = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+/// Token-2022's program ID.
+pub const TOKEN_2022_PROGRAM: &str = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
 /// The associated-token-account program's ID.
 pub const ASSOCIATED_TOKEN_PROGRAM: &str = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL";
 
@@ -84,12 +86,18 @@ impl SolanaRuntime {
 
     /// An SPL Token mint of `decimals` (no authority needed: balances are written directly).
     pub fn create_mint(&mut self, mint: &[u8; 32], decimals: u8) {
+        self.create_mint_of(mint, decimals, TOKEN_PROGRAM);
+    }
+
+    /// A mint of `decimals` owned by `token_program` (SPL Token or Token-2022, whose base
+    /// mint layout is the same).
+    pub fn create_mint_of(&mut self, mint: &[u8; 32], decimals: u8, token_program: &str) {
         let mut data = vec![0u8; 82];
         // mint_authority: None (4 zero bytes + 32); supply; decimals; is_initialized.
         data[36..44].copy_from_slice(&u64::MAX.to_le_bytes());
         data[44] = decimals;
         data[45] = 1;
-        self.put(mint, data, TOKEN_PROGRAM);
+        self.put(mint, data, token_program);
     }
 
     /// Gives `owner` an associated token account of `mint` holding `amount`.

@@ -224,7 +224,7 @@ impl ChainFamily for BitcoinChain {
             evm_transaction: None,
             psbt: Some(psbt),
             tron_transaction: None,
-        serialized_transaction: None,
+            serialized_transaction: None,
         })
     }
 

@@ -62,7 +62,10 @@ impl SolanaChain {
         Self {
             rpc: SolanaRpc::new(url, commitment, timeout),
             commitment: commitment.to_owned(),
-            tokens: tokens.into_iter().map(|t| (t.mint.to_string(), t)).collect(),
+            tokens: tokens
+                .into_iter()
+                .map(|t| (t.mint.to_string(), t))
+                .collect(),
         }
     }
 
@@ -102,7 +105,10 @@ impl SolanaChain {
                     ));
                 }
                 None => {
-                    return Ok(format!("{genesis}, where mint {} does not exist", token.mint));
+                    return Ok(format!(
+                        "{genesis}, where mint {} does not exist",
+                        token.mint
+                    ));
                 }
             }
         }

@@ -66,6 +66,10 @@ impl ChainFamily for SolanaChain {
         SolanaChain::scan(self, to, watch).await.map(Some)
     }
 
+    fn scan_finds_every_payment(&self) -> bool {
+        true
+    }
+
     async fn locate(&self, tx_hash: &str) -> ChainResult<Option<Sighting>> {
         self.landed(tx_hash).await
     }
@@ -152,7 +156,10 @@ impl ChainFamily for SolanaChain {
                 let token = self.token(mint)?;
                 let account =
                     Pubkey::associated_token_account(&key(owner)?, &token.mint, &token.program());
-                let held = self.rpc().token_account_balance(&account.to_string()).await?;
+                let held = self
+                    .rpc()
+                    .token_account_balance(&account.to_string())
+                    .await?;
                 Ok(held.unwrap_or(0))
             }
         }
@@ -199,7 +206,11 @@ impl SolanaChain {
         let account = |owner| Pubkey::associated_token_account(owner, &t.mint, &t.token_program);
         if payment.assert_balance_for_transfer_amount {
             let source = account(&t.owner).to_string();
-            let held = self.rpc().token_account_balance(&source).await?.unwrap_or(0);
+            let held = self
+                .rpc()
+                .token_account_balance(&source)
+                .await?
+                .unwrap_or(0);
             if held < u128::from(t.amount) {
                 return Err(PrepareError::Insufficient {
                     asset: payment.token_symbol.to_owned(),

@@ -132,7 +132,9 @@ impl SolanaRpc {
         let config = json!({"commitment": "processed"});
         parse(
             "getBlockHeight",
-            self.transport.call("getBlockHeight", json!([config])).await?,
+            self.transport
+                .call("getBlockHeight", json!([config]))
+                .await?,
         )
     }
 

@@ -47,7 +47,9 @@ fn judge_lamports(tx: &TransactionView, expected: &ExpectedTransfer<'_>) -> Resu
         return Err(Mismatch::TooLittle { actual: received });
     }
     // Nothing reached the destination: name who gained lamports instead, if anyone did.
-    let gainer = (1..keys.len()).filter(|&i| gain(i) > 0).max_by_key(|&i| gain(i));
+    let gainer = (1..keys.len())
+        .filter(|&i| gain(i) > 0)
+        .max_by_key(|&i| gain(i));
     Err(match gainer {
         Some(i) => Mismatch::WrongRecipient {
             actual: keys[i].clone(),
@@ -73,7 +75,12 @@ fn token_gains(tx: &TransactionView) -> Vec<(String, String, i128)> {
             Some(g) => g.3 -= amount(before),
             None => {
                 let owner = before.owner.clone().unwrap_or_default();
-                gains.push((before.account_index, before.mint.clone(), owner, -amount(before)));
+                gains.push((
+                    before.account_index,
+                    before.mint.clone(),
+                    owner,
+                    -amount(before),
+                ));
             }
         }
     }

@@ -239,8 +239,7 @@ mod tests {
             "chains[0].network: is a Bitcoin setting, and chain_name is EVM",
         );
         bad(
-            "chain_name = \"SUI\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8899\"\n"
-                .into(),
+            "chain_name = \"SUI\"\nchain_id = \"1\"\nrpc_url = \"http://127.0.0.1:8899\"\n".into(),
             "chains[0].chain_name: SUI cannot be configured yet",
         );
         let tron = "chain_name = \"TRON\"\nrpc_url = \"http://127.0.0.1:8090\"\n";

@@ -11,7 +11,10 @@ impl ChainConfig {
         [
             ("commitment", self.commitment.is_some()),
             ("genesis_hash", self.genesis_hash.is_some()),
-            ("tokens.token_2022", self.tokens.iter().any(|t| t.token_2022)),
+            (
+                "tokens.token_2022",
+                self.tokens.iter().any(|t| t.token_2022),
+            ),
         ]
     }
 

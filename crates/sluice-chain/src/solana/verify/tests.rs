@@ -44,13 +44,23 @@ fn keys(list: &[&str]) -> Vec<String> {
 fn a_sol_payment_counts_what_the_destination_gained() {
     let r = reference();
     let k = keys(&[PAYER, SHOP, &r, "11111111111111111111111111111111"]);
-    let tx = lamports(&k, &[10_000, 1_000, 1, 1], &[4_000, 6_000, 1, 1], json!(null));
+    let tx = lamports(
+        &k,
+        &[10_000, 1_000, 1, 1],
+        &[4_000, 6_000, 1, 1],
+        json!(null),
+    );
     assert_eq!(judge(&tx, &expected(None, 5_000)), Ok(5_000));
     assert_eq!(
         judge(&tx, &expected(None, 5_001)),
         Err(Mismatch::TooLittle { actual: 5_000 })
     );
-    let failed = lamports(&k, &[10_000, 1_000, 1, 1], &[5_000, 1_000, 1, 1], json!({"InstructionError": [0, {"Custom": 1}]}));
+    let failed = lamports(
+        &k,
+        &[10_000, 1_000, 1, 1],
+        &[5_000, 1_000, 1, 1],
+        json!({"InstructionError": [0, {"Custom": 1}]}),
+    );
     assert_eq!(judge(&failed, &expected(None, 1)), Err(Mismatch::Reverted));
 }
 
@@ -65,15 +75,29 @@ fn a_transaction_without_the_flows_reference_pays_nothing_to_it() {
 #[test]
 fn the_sender_and_recipient_are_named_when_wrong() {
     let r = reference();
-    let tx = lamports(&keys(&[OTHER, SHOP, &r]), &[9, 0, 1], &[0, 9, 1], json!(null));
-    assert_eq!(
-        judge(&tx, &expected(None, 1)),
-        Err(Mismatch::WrongSender { actual: OTHER.into() })
+    let tx = lamports(
+        &keys(&[OTHER, SHOP, &r]),
+        &[9, 0, 1],
+        &[0, 9, 1],
+        json!(null),
     );
-    let tx = lamports(&keys(&[PAYER, OTHER, &r]), &[9, 0, 1], &[0, 9, 1], json!(null));
     assert_eq!(
         judge(&tx, &expected(None, 1)),
-        Err(Mismatch::WrongRecipient { actual: OTHER.into() })
+        Err(Mismatch::WrongSender {
+            actual: OTHER.into()
+        })
+    );
+    let tx = lamports(
+        &keys(&[PAYER, OTHER, &r]),
+        &[9, 0, 1],
+        &[0, 9, 1],
+        json!(null),
+    );
+    assert_eq!(
+        judge(&tx, &expected(None, 1)),
+        Err(Mismatch::WrongRecipient {
+            actual: OTHER.into()
+        })
     );
 }
 
@@ -98,7 +122,10 @@ fn a_token_payment_counts_the_destinations_account_of_the_mint() {
     // The destination's account is created by the transaction: no balance before.
     let tx = tokens(
         json!([balance(1, USDC, PAYER, 9_000_000)]),
-        json!([balance(1, USDC, PAYER, 4_000_000), balance(2, USDC, SHOP, 5_000_000)]),
+        json!([
+            balance(1, USDC, PAYER, 4_000_000),
+            balance(2, USDC, SHOP, 5_000_000)
+        ]),
     );
     assert_eq!(judge(&tx, &expected(Some(USDC), 5_000_000)), Ok(5_000_000));
     assert_eq!(
@@ -111,7 +138,9 @@ fn a_token_payment_counts_the_destinations_account_of_the_mint() {
     );
     assert_eq!(
         judge(&elsewhere, &expected(Some(USDC), 1)),
-        Err(Mismatch::WrongRecipient { actual: OTHER.into() })
+        Err(Mismatch::WrongRecipient {
+            actual: OTHER.into()
+        })
     );
     let other_mint = tokens(
         json!([balance(1, OTHER, PAYER, 9), balance(2, OTHER, SHOP, 0)]),
@@ -119,7 +148,9 @@ fn a_token_payment_counts_the_destinations_account_of_the_mint() {
     );
     assert_eq!(
         judge(&other_mint, &expected(Some(USDC), 1)),
-        Err(Mismatch::WrongToken { actual: OTHER.into() })
+        Err(Mismatch::WrongToken {
+            actual: OTHER.into()
+        })
     );
     assert_eq!(
         judge(&tokens(json!([]), json!([])), &expected(Some(USDC), 1)),

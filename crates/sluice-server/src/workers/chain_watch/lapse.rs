@@ -45,7 +45,10 @@ pub async fn fail_lapsed(
         }
     };
     let mut verdicts = 0;
-    for p in lapsing.iter().filter(|p| p.deadline.is_some_and(|d| height > d)) {
+    for p in lapsing
+        .iter()
+        .filter(|p| p.deadline.is_some_and(|d| height > d))
+    {
         let hash = chain.node.canonical_tx_hash(&p.tx_hash);
         // It may have landed, and settled, since this step's scan: then it is judged instead.
         match chain.node.locate(&hash).await {
@@ -72,7 +75,8 @@ pub async fn fail_lapsed(
             "Transaction {} did not land before block height {deadline} on chain {}; its blockhash has expired, so it never can.",
             p.tx_hash, chain.config.chain_id
         );
-        let details = json!({ "txHash": p.tx_hash, "lastValidBlockHeight": deadline, "blockHeight": height });
+        let details =
+            json!({ "txHash": p.tx_hash, "lastValidBlockHeight": deadline, "blockHeight": height });
         let failure = failure("blockhash_expired", message, "broadcast", details);
         let now = app.clock.now();
         let store = app.store.as_ref();

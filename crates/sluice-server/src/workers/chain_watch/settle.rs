@@ -19,7 +19,12 @@ use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle::{self, Outcome};
 
-pub(super) fn failure(code: &str, message: String, stage: &str, details: serde_json::Value) -> Failure {
+pub(super) fn failure(
+    code: &str,
+    message: String,
+    stage: &str,
+    details: serde_json::Value,
+) -> Failure {
     Failure {
         code: code.into(),
         message,
@@ -31,7 +36,9 @@ pub(super) fn failure(code: &str, message: String, stage: &str, details: serde_j
 }
 
 /// Asks the node once, when a payment is first watched, where its transaction is: one mined
-/// into a block the scan passed before the hash was reported is sighted here.
+/// into a block the scan passed before the hash was reported is sighted here (unless the
+/// family's scan finds every watched payment wherever it is). A lapsing family's deadline is
+/// taken here too.
 pub async fn locate_new(
     app: &AppState,
     chain: &ChainRuntime,
@@ -40,16 +47,23 @@ pub async fn locate_new(
 ) -> Result<usize, StoreError> {
     let key = chain.key.as_str();
     let new: Vec<_> = book.on_chain(key).filter(|p| !p.located).cloned().collect();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    // Taken before the lookups, once for all: a transaction not found now was signed before.
+    let deadline = match chain.node.landing_deadline().await {
+        Ok(deadline) => deadline,
+        Err(e) => {
+            tracing::warn!(chain.id = key, error = %e, "payment lookup failed; will retry");
+            return Ok(0);
+        }
+    };
     for p in &new {
+        if chain.node.scan_finds_every_payment() {
+            book.mark_located(p.flow_id, deadline);
+            continue;
+        }
         let hash = chain.node.canonical_tx_hash(&p.tx_hash);
-        // Taken before the lookup: a transaction not found now was signed before it.
-        let deadline = match chain.node.landing_deadline().await {
-            Ok(deadline) => deadline,
-            Err(e) => {
-                tracing::warn!(chain.id = key, error = %e, "payment lookup failed; will retry");
-                return Ok(0);
-            }
-        };
         match chain.node.locate(&hash).await {
             Ok(Some(found)) if found.block_number < cursor.next_block => {
                 let sighting = PaymentSighting {
