@@ -1,6 +1,6 @@
 // Drives the hosted payment page in Debian's Chromium for the browser tests
 // (crates/sluice-server/tests/payment_page.rs). One scenario per run, given as JSON in argv[2]:
-//   {url, scenario: "wallet" | "tronlink" | "deposit" | "reload" | "language" | "exchange" | "expired" | "notfound", rpcUrl,
+//   {url, scenario: "wallet" | "tronlink" | "solana" | "deposit" | "reload" | "language" | "exchange" | "expired" | "notfound", rpcUrl,
 //    account, chainId, rejectFirst, shots, name, locale (the browser's language, default en-US)}
 // The wallet is a small EIP-1193 provider injected into the page and announced by EIP-6963;
 // its requests are answered here (accounts, chain) or forwarded to anvil's unlocked accounts.
@@ -101,6 +101,53 @@ try {
       window.tronLink = { ready: true, tronWeb, request: async () => ({ code: 200, message: "ok" }) };
       window.tronWeb = tronWeb;
     }, config.tron.address);
+  }
+  if (config.solana) {
+    // A Solana wallet for the "solana" scenario ({solana: {nodeUrl, seed (hex), address}}),
+    // registered through the Wallet Standard as Phantom and Solflare are: it connects with
+    // `address`, and its `solana:signAndSendTransaction` checks that it is the fee payer,
+    // signs the message bytes with its ed25519 key (Node's crypto) and sends the transaction
+    // to the test's node with `sendTransaction`.
+    const { createPrivateKey, sign } = await import("node:crypto");
+    const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(config.solana.seed, "hex")]);
+    const key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+    const publicKey = key.export({ format: "jwk" }).x;
+    await context.exposeFunction("__sluiceTestSolana", async (bytes, chain) => {
+      const tx = Buffer.from(bytes);
+      const message = tx.subarray(65);
+      if (tx[0] !== 1 || !message.subarray(4, 36).equals(Buffer.from(publicKey, "base64url"))) {
+        throw new Error("this wallet is not the transaction's fee payer");
+      }
+      if (chain !== "solana:localnet") throw new Error(`unexpected chain ${chain}`);
+      sign(null, message, key).copy(tx, 1);
+      const answer = await fetch(config.solana.nodeUrl, {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "sendTransaction", params: [tx.toString("base64"), { encoding: "base64" }] }),
+      }).then((r) => r.json());
+      if (answer.error) throw new Error(answer.error.message);
+      return [...tx.subarray(1, 65)];
+    });
+    await context.addInitScript((address) => {
+      const account = { address, publicKey: new Uint8Array(32), chains: ["solana:localnet"], features: ["solana:signAndSendTransaction"] };
+      const signAndSendTransaction = (...inputs) => Promise.all(inputs.map(async ({ transaction, chain }) => {
+        const signature = await window.__sluiceTestSolana(Array.from(transaction), chain);
+        return { signature: Uint8Array.from(signature) };
+      }));
+      const wallet = Object.freeze({
+        version: "1.0.0", name: "Sluice test Solana wallet", chains: ["solana:localnet"], accounts: [],
+        icon: "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E",
+        features: {
+          "standard:connect": { version: "1.0.0", connect: async () => ({ accounts: [account] }) },
+          "solana:signAndSendTransaction": { version: "1.0.0", supportedTransactionVersions: ["legacy", 0], signAndSendTransaction },
+        },
+      });
+      // As @wallet-standard/wallet's registerWallet: announce now, and answer the app's call.
+      const callback = ({ register }) => register(wallet);
+      const announce = new Event("wallet-standard:register-wallet");
+      Object.defineProperty(announce, "detail", { value: callback });
+      window.dispatchEvent(announce);
+      window.addEventListener("wallet-standard:app-ready", ({ detail }) => callback(detail));
+    }, config.solana.address);
   }
   const page = await context.newPage();
   page.on("pageerror", (e) => emit({ event: "pageerror", message: String(e) }));
@@ -213,6 +260,15 @@ try {
     const pay = page.getByRole("button", { name: "Pay with TronLink" });
     await pay.waitFor();
     emit({ event: "methods", wallet: await page.locator("#method-wallet").isVisible() });
+    await state("choose");
+    await pay.click();
+    await until("Payment complete");
+    await state("complete");
+  } else if (config.scenario === "solana") {
+    const pay = page.getByRole("button", { name: "Pay with Sluice test Solana wallet" });
+    await pay.waitFor();
+    emit({ event: "methods", wallet: await page.locator("#method-wallet").isVisible(),
+      address: await page.locator("#method-address").isVisible() });
     await state("choose");
     await pay.click();
     await until("Payment complete");

@@ -233,6 +233,35 @@
     watch();
   }
 
+  function solanaSettlement() {
+    const all = (flow.settlementConfig && flow.settlementConfig.settlements) || [];
+    return all.find((s) => s.chainName === "SOL");
+  }
+  function offerSolana() {
+    const wallet = solanaWallets.found[0];
+    if (!wallet) return;
+    $("pay-solana").textContent = t("paySolana", { name: wallet.name });
+    $("method-solana").hidden = false;
+    $("no-methods").hidden = true;
+  }
+  async function payWithSolana() {
+    const target = solanaSettlement();
+    const wallet = solanaWallets.found[0];
+    const account = await solanaWallets.connect(wallet);
+    const source = { sourceType: "wallet", fromAddress: account.address, fromChainId: target.chainId, fromChainName: "SOL" };
+    session = (await call("POST", "/source", source)).sessionToken;
+    say(t("preparing"));
+    flow = await call("POST", "/quote", { fromChainId: target.chainId, fromTokenAddress: target.tokenAddress });
+    const prepared = await call("POST", "/prepare", { assertBalanceForGasCost: true, assertBalanceForTransferAmount: true });
+    say(t("confirm"));
+    const serialized = prepared.quote.signingPayload.serializedTransaction;
+    const signature = await solanaWallets.signAndSend(wallet, account, serialized, target.chainId);
+    flow = await call("POST", "/broadcast", { txHash: signature });
+    $("methods").hidden = true;
+    showState();
+    watch();
+  }
+
   async function payWithExchange() {
     const target = settlement();
     const attached = await call("POST", "/source", { sourceType: "exchange", exchangeProvider: "coinbase" });
@@ -289,6 +318,7 @@
     $("methods").hidden = false;
     discoverWallets();
     if (tronSettlement() && tronWallet()) $("method-tronlink").hidden = false;
+    if (solanaSettlement()) solanaWallets.discover(offerSolana);
     const [options, exchanges] = await Promise.all([
       call("GET", "/sourceTokenOptions?sourceType=deposit_address").catch(() => ({ sourceTokenOptions: [] })),
       call("GET", "/exchanges").catch(() => ({ exchanges: [] })),
@@ -328,6 +358,7 @@
 
   bind("pay-wallet", payWithWallet);
   bind("pay-tronlink", payWithTronLink);
+  bind("pay-solana", payWithSolana);
   bind("pay-address", payToAddress);
   bind("pay-exchange", payWithExchange);
   $("copy-address").addEventListener("click", async () => {

@@ -28,6 +28,7 @@ use crate::http::query::SingleQuery;
 const INDEX: &str = include_str!("../../assets/pay/index.html");
 const SCRIPT: &str = include_str!("../../assets/pay/pay.js");
 const TEXT: &str = include_str!("../../assets/pay/text.js");
+const SOLANA: &str = include_str!("../../assets/pay/solana.js");
 /// Every text of the page, per language: the one table, kept as JSON so it can be checked.
 const STRINGS: &str = include_str!("../../assets/pay/strings.json");
 const STYLE: &str = include_str!("../../assets/pay/pay.css");
@@ -79,11 +80,12 @@ fn secured(
     response
 }
 
-/// `/pay/pay.js` as served: the texts (with their table written in) and the checkout in one
-/// closure, so a merchant's page embedding it loads one script and gains no global name.
+/// `/pay/pay.js` as served: the texts (with their table written in), the Solana wallets and
+/// the checkout in one closure, so a merchant's page embedding it loads one script and gains
+/// no global name.
 static SERVED_SCRIPT: LazyLock<String> = LazyLock::new(|| {
     let text = TEXT.replace("/* strings.json */ {}", STRINGS.trim());
-    format!("\"use strict\";\n(() => {{\n{text}\n{SCRIPT}\n}})();\n")
+    format!("\"use strict\";\n(() => {{\n{text}\n{SOLANA}\n{SCRIPT}\n}})();\n")
 });
 
 async fn script(State(app): State<AppState>) -> Response {

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // two test binaries share this world, each using part of it
 //! A Solana world: a Sluice with chain `SOL` `900` (a local network proven by its genesis
 //! hash) served by `SolanaNode`, Solana's real runtime behind the JSON-RPC methods Sluice
 //! calls, with a USDC-like mint; a payer wallet holding SOL and USDC whose ed25519 key signs
