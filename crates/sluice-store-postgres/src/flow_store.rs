@@ -30,6 +30,14 @@ impl FlowStore for PostgresStore {
         flows::list(&self.pool, env, query, now).await
     }
 
+    async fn flows_updated(
+        &self,
+        env: EnvironmentId,
+        query: &UpdatedQuery,
+    ) -> StoreResult<Vec<Flow>> {
+        flows::updated(&self.pool, env, query).await
+    }
+
     async fn transition(
         &self,
         env: EnvironmentId,

@@ -54,33 +54,52 @@ pub(crate) async fn insert_flow(
     tx.commit().await.map_err(db)
 }
 
+/// PostgreSQL's spelling of S4's plan (see sluice-store's `list_plan.rs`).
+pub const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("${n}"),
+    indexed_by: false,
+    user_expr: "(doc::json ->> 'userId')",
+    arm: |range| format!("({range})"),
+};
+
 pub(crate) async fn list(
     pool: &PgPool,
     env: EnvironmentId,
     q: &FlowQuery,
     now: Timestamp,
 ) -> StoreResult<Vec<Flow>> {
-    let (state, mode) = execution_filter(q.execution_state);
+    let plan = sluice_store::list_plan::plan(q);
+    let (sql, params) = plan.sql(&DIALECT, COLUMNS, q.after.is_some());
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for param in params {
+        query = match param {
+            Param::Env => query.bind(env.as_uuid()),
+            Param::Now => query.bind(now.0),
+            Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
+            Param::CursorId => query.bind(q.after.map(|(_, id)| id.as_uuid())),
+            Param::User => query.bind(q.user_id.clone()),
+            Param::Limit => query.bind(i64::from(q.limit)),
+        };
+    }
+    let rows = query.fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
+/// One page of the incremental sync, oldest change first.
+pub(crate) async fn updated(
+    pool: &PgPool,
+    env: EnvironmentId,
+    q: &UpdatedQuery,
+) -> StoreResult<Vec<Flow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM flows WHERE environment_id = $1 \
-         AND ($2 = 0 \
-              OR ($2 = 1 AND (execution_state = 'expired' OR (execution_state IN ('initiated', 'source_attached', 'quoted', 'signing') AND expires_at <= $3))) \
-              OR ($2 = 2 AND execution_state = $4::text AND expires_at > $3) \
-              OR ($2 = 3 AND execution_state = $4)) \
-         AND ($5::text IS NULL OR settlement_state = $5) \
-         AND ($6::text IS NULL OR mode = $6) \
-         AND ($7::bigint IS NULL OR created_at < $7 OR (created_at = $7 AND id < $8)) \
-         ORDER BY created_at DESC, id DESC LIMIT $9"
+         AND (updated_at, id) > ($2, $3) AND updated_at < $4 ORDER BY updated_at, id LIMIT $5"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(env.as_uuid())
-        .bind(mode)
-        .bind(now.0)
-        .bind(state)
-        .bind(q.settlement_state.map(|s| s.as_str()))
-        .bind(q.mode.map(|m| m.as_str()))
-        .bind(q.after.map(|(t, _)| t.0))
-        .bind(q.after.map(|(_, id)| id.as_uuid()))
+        .bind(q.after.0.0)
+        .bind(q.after.1.as_uuid())
+        .bind(q.before.0)
         .bind(i64::from(q.limit))
         .fetch_all(pool)
         .await

@@ -14,6 +14,8 @@ mod environment_store;
 mod exchanges;
 mod flow_store;
 mod flows;
+/// How this backend spells S4's index-range plan (for the suite's `EXPLAIN` checks).
+pub use flows::DIALECT as LIST_DIALECT;
 mod idempotency;
 mod payment_watch;
 mod reads;

@@ -45,6 +45,14 @@ impl FlowStore for SqliteStore {
         flows::list(&self.reader, env, query, now).await
     }
 
+    async fn flows_updated(
+        &self,
+        env: EnvironmentId,
+        query: &UpdatedQuery,
+    ) -> StoreResult<Vec<Flow>> {
+        flows::updated(&self.reader, env, query).await
+    }
+
     async fn transition(
         &self,
         env: EnvironmentId,

@@ -27,33 +27,52 @@ fn flow_from_row(row: &SqliteRow) -> StoreResult<Flow> {
     decode_flow(row.try_get("doc").map_err(db)?, cols)
 }
 
+/// SQLite's spelling of S4's plan (see sluice-store's `list_plan.rs`).
+pub const DIALECT: Dialect = Dialect {
+    placeholder: |n| format!("?{n}"),
+    indexed_by: true,
+    user_expr: "json_extract(doc, '$.userId')",
+    arm: |range| format!("SELECT created_at, id FROM ({range})"),
+};
+
 pub(crate) async fn list(
     pool: &SqlitePool,
     env: EnvironmentId,
     q: &FlowQuery,
     now: Timestamp,
 ) -> StoreResult<Vec<Flow>> {
-    let (state, mode) = execution_filter(q.execution_state);
+    let plan = sluice_store::list_plan::plan(q);
+    let (sql, params) = plan.sql(&DIALECT, COLUMNS, q.after.is_some());
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for param in params {
+        query = match param {
+            Param::Env => query.bind(env.to_string()),
+            Param::Now => query.bind(now.0),
+            Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
+            Param::CursorId => query.bind(q.after.map(|(_, id)| id.to_string())),
+            Param::User => query.bind(q.user_id.clone()),
+            Param::Limit => query.bind(i64::from(q.limit)),
+        };
+    }
+    let rows = query.fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(flow_from_row).collect()
+}
+
+/// One page of the incremental sync, oldest change first.
+pub(crate) async fn updated(
+    pool: &SqlitePool,
+    env: EnvironmentId,
+    q: &UpdatedQuery,
+) -> StoreResult<Vec<Flow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM flows WHERE environment_id = ?1 \
-         AND (?2 = 0 \
-              OR (?2 = 1 AND (execution_state = 'expired' OR (execution_state IN ('initiated', 'source_attached', 'quoted', 'signing') AND expires_at <= ?3))) \
-              OR (?2 = 2 AND execution_state = ?4 AND expires_at > ?3) \
-              OR (?2 = 3 AND execution_state = ?4)) \
-         AND (?5 IS NULL OR settlement_state = ?5) \
-         AND (?6 IS NULL OR mode = ?6) \
-         AND (?7 IS NULL OR created_at < ?7 OR (created_at = ?7 AND id < ?8)) \
-         ORDER BY created_at DESC, id DESC LIMIT ?9"
+        "SELECT {COLUMNS} FROM flows INDEXED BY flows_by_update WHERE environment_id = ?1 \
+         AND (updated_at, id) > (?2, ?3) AND updated_at < ?4 ORDER BY updated_at, id LIMIT ?5"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(env.to_string())
-        .bind(mode)
-        .bind(now.0)
-        .bind(state)
-        .bind(q.settlement_state.map(|s| s.as_str()))
-        .bind(q.mode.map(|m| m.as_str()))
-        .bind(q.after.map(|(t, _)| t.0))
-        .bind(q.after.map(|(_, id)| id.to_string()))
+        .bind(q.after.0.0)
+        .bind(q.after.1.to_string())
+        .bind(q.before.0)
         .bind(i64::from(q.limit))
         .fetch_all(pool)
         .await

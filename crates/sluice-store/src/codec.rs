@@ -90,17 +90,3 @@ pub fn decode_token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
     TokenHash::from_slice(bytes)
         .ok_or_else(|| corrupt("token hash length", &bytes.len().to_string()))
 }
-
-/// The `executionState` filter of S4 in terms of stored columns: what a read would show, so
-/// an overdue pre-broadcast flow counts as `expired` and not as its stored state. Returns
-/// `(stored state to match or "", mode)` where mode is 0 = no filter, 1 = expired (stored
-/// expired, or overdue), 2 = an expiring state that must not be overdue, 3 = exact match.
-pub fn execution_filter(state: Option<sluice_domain::ExecutionState>) -> (String, i64) {
-    use sluice_domain::ExecutionState as E;
-    match state {
-        None => (String::new(), 0),
-        Some(E::Expired) => (E::Expired.as_str().to_owned(), 1),
-        Some(s) if s.expires() => (s.as_str().to_owned(), 2),
-        Some(s) => (s.as_str().to_owned(), 3),
-    }
-}

@@ -34,6 +34,13 @@ pub trait FlowStore: EnvironmentStore {
         now: Timestamp,
     ) -> StoreResult<Vec<Flow>>;
 
+    /// The flows changed in `query`'s window, oldest change first (S4's `updatedSince`).
+    async fn flows_updated(
+        &self,
+        env: EnvironmentId,
+        query: &UpdatedQuery,
+    ) -> StoreResult<Vec<Flow>>;
+
     /// Runs `op` against the locked row and, when it permits the change, writes the new row
     /// and its events in the same transaction. The outer error is the database's; the inner
     /// one is the domain's refusal, after which nothing was written.

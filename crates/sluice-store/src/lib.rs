@@ -11,11 +11,14 @@ mod deposit_watch;
 mod environment_store;
 mod exchanges;
 mod flow_store;
+pub mod list_plan;
+mod list_sql;
 mod records;
 mod webhook_store;
 mod webhooks;
 
 pub use codec::*;
+pub use list_sql::{Dialect, Param};
 
 use async_trait::async_trait;
 use sluice_domain::transitions::{Rejection, Transition};

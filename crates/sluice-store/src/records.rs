@@ -55,7 +55,19 @@ pub struct FlowQuery {
     pub execution_state: Option<ExecutionState>,
     pub settlement_state: Option<SettlementState>,
     pub mode: Option<FlowMode>,
+    /// Only the flows created with this `userId` (an extension beyond Dynamic's API).
+    pub user_id: Option<String>,
     pub after: Option<(Timestamp, FlowId)>,
+    pub limit: u32,
+}
+
+/// An incremental sync's page (S4 with `updatedSince`, an extension): the flows whose
+/// (`updatedAt`, ID) is after `after`, oldest change first, changed before `before` (so that
+/// a write still committing cannot land behind a cursor already handed out).
+#[derive(Debug, Clone)]
+pub struct UpdatedQuery {
+    pub after: (Timestamp, FlowId),
+    pub before: Timestamp,
     pub limit: u32,
 }
 

@@ -3,6 +3,7 @@
 //! per resource, with the pieces they share.
 
 pub mod body;
+mod flow_sync;
 pub mod idempotency;
 pub mod metrics;
 pub mod openapi;

@@ -161,7 +161,7 @@ pub async fn cancel(
     tag = "server",
     summary = "S4: list flows, newest first",
     operation_id = "listFlows",
-    params(crate::http::openapi::params::EnvironmentPath, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query)),
+    params(crate::http::openapi::params::EnvironmentPath, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page."), ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size, default 20."), ("executionState" = Option<sluice_domain::ExecutionState>, Query), ("settlementState" = Option<sluice_domain::SettlementState>, Query), ("mode" = Option<sluice_domain::FlowMode>, Query), ("userId" = Option<String>, Query, description = "Extension: only the flows created with this `userId`."), ("updatedSince" = Option<String>, Query, description = "Extension: incremental sync. The flows changed at or after this RFC 3339 time, oldest change first (`updatedAt`, then ID), changes younger than 5 s left for the next page; `nextCursor` is never null (an empty page means caught up). Not combinable with the filters.")),
     security(("apiToken" = [])),
     responses(
         crate::http::openapi::responses::ServerErrors,
@@ -178,6 +178,15 @@ pub async fn list(
     authorize(&app, &headers, environment, "flow.read").await?;
     let params = SingleQuery::parse(uri.query().unwrap_or_default())?;
     let query = list_query(&params.0)?;
+    if let Some(since) = params.0.get("updatedSince") {
+        let (flows, cursor) =
+            super::flow_sync::page(&app, environment, &params.0, since, query.limit).await?;
+        let page = FlowPage {
+            flows: &flows,
+            next_cursor: Some(cursor),
+        };
+        return Ok(Json(page).into_response());
+    }
     let now = app.clock.now();
     let mut page_query = query.clone();
     page_query.limit = query.limit + 1;
@@ -208,11 +217,25 @@ fn list_query(params: &HashMap<String, String>) -> Result<FlowQuery, ApiError> {
     let execution_state = enum_param(params, "executionState", ExecutionState::spellings)?;
     let settlement_state = enum_param(params, "settlementState", SettlementState::spellings)?;
     let mode = enum_param(params, "mode", FlowMode::spellings)?;
-    let after = params.get("cursor").map(|c| decode_cursor(c)).transpose()?;
+    let user_id = params.get("userId").cloned();
+    if user_id
+        .as_ref()
+        .is_some_and(|u| u.is_empty() || u.len() > 255)
+    {
+        return Err(ApiError::invalid_request(
+            "userId must be 1 to 255 characters",
+        ));
+    }
+    // A sync page reads its own cursor (flow_sync.rs).
+    let after = match params.get("updatedSince") {
+        Some(_) => None,
+        None => params.get("cursor").map(|c| decode_cursor(c)).transpose()?,
+    };
     Ok(FlowQuery {
         execution_state,
         settlement_state,
         mode,
+        user_id,
         after,
         limit,
     })
