@@ -104,5 +104,7 @@ done
   cat "$WORK/ratios"
   echo
   if [ -f docs/benchmarks-notes.md ]; then cat docs/benchmarks-notes.md; fi
+  # bench/scale.sh's figures (issue 21), kept when this file is written anew.
+  if [ -f docs/benchmarks-scale.md ]; then echo; echo "<!-- scale:begin -->"; cat docs/benchmarks-scale.md; echo "<!-- scale:end -->"; fi
 } > "$OUT"
 echo "wrote $OUT" >&2

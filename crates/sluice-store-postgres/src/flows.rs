@@ -59,6 +59,7 @@ pub const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     indexed_by: false,
     user_expr: "(doc::json ->> 'userId')",
+    fence: " OFFSET 0",
     arm: |range| format!("({range})"),
 };
 

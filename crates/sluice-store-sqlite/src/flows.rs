@@ -32,6 +32,7 @@ pub const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     indexed_by: true,
     user_expr: "json_extract(doc, '$.userId')",
+    fence: "",
     arm: |range| format!("SELECT created_at, id FROM ({range})"),
 };
 

@@ -1,9 +1,10 @@
 //! S4 as index ranges (spec §5 S4; issue 21). A page of flows, filtered or not, is the newest
 //! `limit` rows of a union of index ranges, each ordered by (`createdAt`, ID) and read from its
 //! start (or from the cursor) for at most `limit` rows, so a page costs the same at ten
-//! thousand flows as at a million. The filters' small domains make that possible: a filter on
-//! `executionState` alone reads one range per (settlement state, mode) pair of
-//! `flows_by_state`, a filter on `settlementState` one per mode of `flows_by_settlement`.
+//! thousand flows as at a million. A filter on `executionState` alone is one range of
+//! `flows_by_execution`; combined with the others, the filters' small domains make the rest
+//! possible: one range per (settlement state, mode) pair left open of `flows_by_state`, and a
+//! filter on `settlementState` one per mode of `flows_by_settlement`.
 //!
 //! The read-time expiry rule stays exact: a flow in an expiring state whose `expiresAt` has
 //! passed reads as `expired`. So `executionState=expired` is the stored `expired` ranges plus
@@ -22,6 +23,8 @@ use crate::FlowQuery;
 pub enum Index {
     /// (environment, created_at, id): unfiltered pages.
     Listing,
+    /// (environment, execution_state, created_at, id, expires_at): `executionState` alone.
+    ByExecution,
     /// (environment, execution_state, settlement_state, mode, created_at, id, expires_at).
     ByState,
     /// (environment, settlement_state, mode, created_at, id).
@@ -38,6 +41,7 @@ impl Index {
     pub fn name(self) -> &'static str {
         match self {
             Self::Listing => "flows_listing",
+            Self::ByExecution => "flows_by_execution",
             Self::ByState => "flows_by_state",
             Self::BySettlement => "flows_by_settlement",
             Self::ByMode => "flows_by_mode",
@@ -95,6 +99,10 @@ fn filter_ranges(q: &FlowQuery) -> Vec<Range> {
             .flat_map(move |s| modes.clone().into_iter().map(move |m| (s, m)))
     };
     let state_ranges = |e: ExecutionState, expiry| {
+        if s.is_none() && m.is_none() {
+            let equal = vec![("execution_state", e.as_str())];
+            return vec![range(Index::ByExecution, equal, expiry)];
+        }
         pairs()
             .map(|(s, m)| {
                 let equal = vec![

@@ -34,7 +34,15 @@ fn each_filter_combination_reads_a_few_ranges_of_one_index() {
     );
     assert_eq!(
         indexes(&query(Some(E::Cancelled), None, None)),
-        vec![Index::ByState; states * modes]
+        [Index::ByExecution]
+    );
+    assert_eq!(
+        indexes(&query(Some(E::Cancelled), None, Some(FlowMode::Deposit))),
+        vec![Index::ByState; states]
+    );
+    assert_eq!(
+        indexes(&query(Some(E::Cancelled), Some(S::None), None)),
+        vec![Index::ByState; modes]
     );
     assert_eq!(
         indexes(&query(
@@ -64,6 +72,11 @@ fn the_expiry_rule_is_kept_without_a_scan() {
         Some(FlowMode::Payment),
     ));
     assert_eq!(done.ranges[0].expiry, Expiry::Any);
+    let alone = plan(&query(Some(E::Quoted), None, None));
+    assert_eq!(
+        (alone.ranges[0].index, alone.ranges[0].expiry),
+        (Index::ByExecution, Expiry::Live)
+    );
     let expired = plan(&query(Some(E::Expired), None, Some(FlowMode::Deposit)));
     let last = expired.ranges.last().unwrap();
     assert_eq!(
@@ -89,6 +102,7 @@ fn a_users_flows_are_one_range() {
         indexed_by: false,
         user_expr: "(doc::json ->> 'userId')",
         arm: |s| format!("({s})"),
+        fence: " OFFSET 0",
     };
     let (sql, params) = p.sql(&dialect, "id", true);
     assert_eq!(

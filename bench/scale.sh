@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# The flat-cost benchmark (issue 21): the same release binary against a small and a large
+# table, on SQLite and on PostgreSQL. For each backend and size it
+#   1. starts `sluice serve` on a fresh database and creates one real flow through the API;
+#   2. fills the table with copies of that flow (SQL straight into `flows`, the benchmark's
+#      bulk path: ID and userId rewritten per row, states spread as a live merchant's are:
+#      60 % completed, 10 % failed, 10 % expired, 5 % cancelled, 5 % broadcasted, 10 % live
+#      and unpaid; 1 in 10 a deposit flow; created over the last 30 days) and runs ANALYZE;
+#   3. measures with wrk: get (P1, S2) and attach (P4) on random flows across the table, create
+#      (S1), and S4 pages (first page unfiltered and filtered each way, a page deep in the
+#      table through its cursor, a user's flows) at 16 concurrent readers;
+#   4. records the database's size on disk.
+# Figures go to docs/benchmarks-scale.md and into docs/benchmarks.md (between the scale
+# markers). SIZES, BACKENDS, DURATION pick a subset: SIZES="10000" BACKENDS=sqlite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-5s}
+SIZES=${SIZES:-10000 1000000}
+BACKENDS=${BACKENDS:-sqlite postgres}
+PG_ADMIN=${SLUICE_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=18910
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q
+  BIN=target/release/sluice
+fi
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+source bench/lib.sh
+user_body=${body%\}}',"userId":"bench-user"}'
+
+# fill BACKEND URL COUNT TEMPLATE-ID: the bulk rows, one INSERT … SELECT over 1..COUNT (a
+# recursive CTE on SQLite, generate_series on PostgreSQL), then ANALYZE. Times in ms.
+fill() {
+  local doc
+  doc=$(query_db "$1" "$2" "SELECT doc FROM flows WHERE id = '$4'")
+  python3 - "$1" "$3" "$4" "$ENV" "$(($(date +%s) * 1000))" "$doc" > "$WORK/fill.sql" <<'PY'
+import sys
+backend, count, template, env, now, doc = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
+span = 30 * 86400 * 1000
+step = span // count
+lit = lambda text: "'" + text.replace("'", "''") + "'"
+if backend == "sqlite":
+    rows, new_id, env_sql = (f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) ",
+        "printf('%08x-%04x-4000-8000-%012x', i, i % 65536, i)", lit(env))
+    source, analyze = "FROM n", "ANALYZE;"
+else:
+    rows, new_id, env_sql = "", "md5(i::text || 'bench')::uuid::text", lit(env) + "::uuid"
+    source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "ANALYZE flows;"
+id_col = new_id if backend == "sqlite" else new_id[: -len("::text")]
+created = f"({now - span} + i * {step})"
+print(f"""{rows}INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state,
+  session_token_hash, expires_at, created_at, updated_at, revision, doc)
+SELECT {id_col}, {env_sql}, CASE WHEN i % 10 = 0 THEN 'deposit' ELSE 'payment' END,
+  CASE WHEN i % 100 < 60 THEN 'source_confirmed' WHEN i % 100 < 70 THEN 'failed'
+       WHEN i % 100 < 80 THEN 'expired' WHEN i % 100 < 85 THEN 'cancelled'
+       WHEN i % 100 < 90 THEN 'broadcasted' ELSE 'initiated' END,
+  CASE WHEN i % 100 < 60 THEN 'completed' WHEN i % 100 < 70 THEN 'failed' ELSE 'none' END,
+  'cleared', NULL,
+  CASE WHEN i % 100 >= 90 THEN {now + 86400000} ELSE {created} + 3600000 END,
+  {created}, {created} + 60000, 1,
+  replace(replace({lit(doc)}, {lit(template)}, {new_id}), '"userId":"bench-user"', '"userId":"user-' || (i % 50000) || '"')
+{source};
+{analyze}""")
+PY
+  case $1 in
+    sqlite) sqlite3 "${2#sqlite://}" < "$WORK/fill.sql" ;;
+    postgres) psql "$2" -q -v ON_ERROR_STOP=1 -f "$WORK/fill.sql" ;;
+  esac
+}
+
+query_db() { # backend url sql
+  case $1 in
+    sqlite) sqlite3 "${2#sqlite://}" "$3" ;;
+    postgres) psql "$2" -Atc "$3" ;;
+  esac
+}
+
+lua() { # method path-template body ids-file
+  cat > "$WORK/script.lua" <<LUA
+dofile("$4")
+local i = 0
+local method, template, body = "$1", "$2", [[$3]]
+request = function()
+  i = i + 1
+  local path = template:gsub("{id}", ids[(i % #ids) + 1])
+  return wrk.format(method, path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN"}, body ~= "" and body or nil)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.0f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))
+end
+LUA
+}
+
+run() { # scenario connections
+  local out r; out=$(wrk -t1 -c"$2" -d"$DURATION" --latency -s "$WORK/script.lua" "http://127.0.0.1:$PORT" 2>&1)
+  r=$(grep '^RESULT' <<<"$out" | head -n 1)
+  read -r _ rps p50 p99 non2xx <<<"$r"
+  echo "| $BACKEND | $SIZE | $1 | $2 | $rps | $p50 | $p99 | $non2xx |" >> "$WORK/rows"
+  echo "$BACKEND $SIZE $1: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx $non2xx" >&2
+}
+
+ids_file() { # backend url where out
+  query_db "$1" "$2" "SELECT id FROM flows WHERE $3 ORDER BY random() LIMIT 5000" \
+    | python3 -c "import sys; print('ids = {' + ','.join(repr(l.strip()) for l in sys.stdin if l.strip()) + '}')" > "$4"
+}
+
+bench() { # backend url size
+  BACKEND=$1 SIZE=$3
+  start_sluice "$2" "$PORT" "$WORK"
+  local template
+  template=$(curl -sf -X POST "http://127.0.0.1:$PORT/api/v0/server/$ENV/flow/payment" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "$user_body" | python3 -c "import json,sys; print(json.load(sys.stdin)['flow']['id'])")
+  local started=$SECONDS
+  fill "$1" "$2" "$(($3 - 1))" "$template"
+  echo "$BACKEND $SIZE: table filled in $((SECONDS - started)) s" >&2
+  echo "| $BACKEND | $SIZE | $((SECONDS - started)) s |" >> "$WORK/fills"
+  ids_file "$1" "$2" "1 = 1" "$WORK/all.lua"
+  ids_file "$1" "$2" "execution_state = 'initiated'" "$WORK/live.lua"
+  local mid; mid=$(query_db "$1" "$2" "SELECT created_at || '.' || id FROM flows ORDER BY created_at LIMIT 1 OFFSET $(($3 / 2))")
+  local cursor; cursor=$(python3 -c "import base64,sys; print(base64.urlsafe_b64encode(sys.argv[1].encode()).decode().rstrip('='))" "$mid")
+  echo "ids = {'x'}" > "$WORK/none.lua"
+  lua GET "/api/v0/sdk/$ENV/flow/{id}" "" "$WORK/all.lua"; run "get (P1)" 64
+  lua GET "/api/v0/server/$ENV/flow/{id}" "" "$WORK/all.lua"; run "get (S2)" 64
+  lua POST "/api/v0/sdk/$ENV/flow/{id}/source" "$source_body" "$WORK/live.lua"; run "attach (P4)" 64
+  lua POST "/api/v0/server/$ENV/flow/payment" "$body" "$WORK/none.lua"; run "create (S1)" 64
+  local list="/api/v0/server/$ENV/flows"
+  for q in "" "executionState=cancelled" "executionState=failed" "executionState=expired" "executionState=quoted" \
+    "settlementState=completed" "mode=deposit" "executionState=failed&mode=deposit" \
+    "settlementState=none&mode=deposit&executionState=initiated" "userId=user-123" "cursor=$cursor" \
+    "executionState=failed&cursor=$cursor"; do
+    lua GET "$list?$q" "" "$WORK/none.lua"; run "S4 ${q:-(first page)}" 16
+  done
+  local size
+  case $1 in
+    sqlite) size=$(du -cm "${2#sqlite://}"* | awk 'END {print $1}') ;;
+    postgres) size=$(psql "$2" -Atc "SELECT pg_database_size(current_database()) / 1048576") ;;
+  esac
+  echo "| $BACKEND | $SIZE | $size MiB | $(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status") MiB |" >> "$WORK/sizes"
+  kill -TERM "$SERVER"; wait "$SERVER" || true
+}
+
+: > "$WORK/rows"; : > "$WORK/sizes"; : > "$WORK/fills"
+for backend in $BACKENDS; do
+  for size in $SIZES; do
+    case $backend in
+      sqlite) rm -f "$WORK"/scale.db*; bench sqlite "sqlite://$WORK/scale.db" "$size" ;;
+      postgres)
+        psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_scale WITH (FORCE)" -c "CREATE DATABASE sluice_scale"
+        bench postgres "${PG_ADMIN%/*}/sluice_scale" "$size"
+        psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS sluice_scale WITH (FORCE)" ;;
+    esac
+  done
+done
+
+{
+  echo "## At scale: the same reads at 10,000 and 1,000,000 flows"
+  echo
+  echo "Generated by \`bench/scale.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load generator on the same"
+  echo "machine, \`cargo build --release\`). Command: \`SIZES=\"$SIZES\" BACKENDS=\"$BACKENDS\" DURATION=$DURATION bench/scale.sh\`."
+  echo "Each row is \`wrk -t1 -c<conns> -d$DURATION --latency\`; get and attach pick random flows across the"
+  echo "whole table (attach: live unpaid ones); S4 rows ask for the same page again and again at 16"
+  echo "concurrent readers. Latencies in ms."
+  echo
+  echo "| Backend | Flows | Scenario | Connections | req/s | p50 | p99 | non-2xx |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  cat "$WORK/rows"
+  echo
+  echo "| Backend | Flows | Database on disk | Server peak RSS |"
+  echo "| --- | --- | --- | --- |"
+  cat "$WORK/sizes"
+  echo
+  echo "| Backend | Flows | Bulk fill (SQL) and ANALYZE |"
+  echo "| --- | --- | --- |"
+  cat "$WORK/fills"
+} > docs/benchmarks-scale.md
+python3 - <<'PY'
+import re
+text = open("docs/benchmarks.md").read()
+scale = open("docs/benchmarks-scale.md").read()
+block = f"<!-- scale:begin -->\n{scale}<!-- scale:end -->\n"
+if "<!-- scale:begin -->" in text:
+    text = re.sub(r"<!-- scale:begin -->.*<!-- scale:end -->\n", lambda _: block, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + block
+open("docs/benchmarks.md", "w").write(text)
+PY
+echo "wrote docs/benchmarks-scale.md and its section of docs/benchmarks.md" >&2
