@@ -130,7 +130,10 @@ bench() { # backend url size
     "settlementState=completed" "mode=deposit" "executionState=failed&mode=deposit" \
     "settlementState=none&mode=deposit&executionState=initiated" "userId=user-123" "cursor=$cursor" \
     "executionState=failed&cursor=$cursor"; do
-    lua GET "$list?$q" "" "$WORK/none.lua"; run "S4 ${q:-(first page)}" 16
+    local name=${q:-first page, unfiltered}
+    name=${name/&cursor=$cursor/, a page in the middle (cursor)}
+    name=${name/cursor=$cursor/a page in the middle (cursor)}
+    lua GET "$list?$q" "" "$WORK/none.lua"; run "S4 $name" 16
   done
   local size
   case $1 in

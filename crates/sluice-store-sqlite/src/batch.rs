@@ -148,6 +148,14 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
     )?;
+    // The writer keeps the B-tree pages it touches (the flows' rows and every index a write
+    // updates) in a 64 MiB cache of its own instead of SQLite's default 2 MiB, and reads
+    // through the memory map: at a million flows the pages of a random attach are mostly
+    // not the last one's.
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -65536; PRAGMA mmap_size = {};",
+        crate::MMAP_SIZE
+    ))?;
     Ok(conn)
 }
 
