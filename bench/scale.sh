@@ -11,7 +11,9 @@
 #      table through its cursor, a user's flows) at 16 concurrent readers;
 #   4. records the database's size on disk.
 # Figures go to docs/benchmarks-scale.md and into docs/benchmarks.md (between the scale
-# markers). SIZES, BACKENDS, DURATION pick a subset: SIZES="10000" BACKENDS=sqlite.
+# markers). SIZES, BACKENDS, DURATION pick a subset: SIZES="10000" BACKENDS=sqlite;
+# AFTER_FILL_SQL runs once each table is filled (for experiments). A run that is not the whole
+# matrix should not be committed as the figures: save docs/benchmarks-scale.md first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
@@ -115,6 +117,8 @@ bench() { # backend url size
   local started=$SECONDS
   fill "$1" "$2" "$(($3 - 1))" "$template"
   echo "$BACKEND $SIZE: table filled in $((SECONDS - started)) s" >&2
+  # AFTER_FILL_SQL: an experiment's change to the filled database (drop an index, …).
+  if [ -n "${AFTER_FILL_SQL:-}" ]; then query_db "$1" "$2" "$AFTER_FILL_SQL"; fi
   echo "| $BACKEND | $SIZE | $((SECONDS - started)) s |" >> "$WORK/fills"
   ids_file "$1" "$2" "1 = 1" "$WORK/all.lua"
   ids_file "$1" "$2" "execution_state = 'initiated'" "$WORK/live.lua"
