@@ -48,7 +48,7 @@ if backend == "sqlite":
     source, analyze = "FROM n", "ANALYZE;"
 else:
     rows, new_id, env_sql = "", "md5(i::text || 'bench')::uuid::text", lit(env) + "::uuid"
-    source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "ANALYZE flows;"
+    source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "VACUUM ANALYZE flows;"
 id_col = new_id if backend == "sqlite" else new_id[: -len("::text")]
 created = f"({now - span} + i * {step})"
 print(f"""{rows}INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state,

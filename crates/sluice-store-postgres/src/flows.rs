@@ -59,7 +59,7 @@ pub const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     indexed_by: false,
     user_expr: "(doc::json ->> 'userId')",
-    fence: " OFFSET 0",
+    overdue_ids: true,
     arm: |range| format!("({range})"),
 };
 
@@ -70,6 +70,11 @@ pub(crate) async fn list(
     now: Timestamp,
 ) -> StoreResult<Vec<Flow>> {
     let plan = sluice_store::list_plan::plan(q);
+    let overdue = if plan.reads_overdue() {
+        overdue_ids(pool, env, now).await?
+    } else {
+        Vec::new()
+    };
     let (sql, params) = plan.sql(&DIALECT, COLUMNS, q.after.is_some());
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for param in params {
@@ -80,10 +85,57 @@ pub(crate) async fn list(
             Param::CursorId => query.bind(q.after.map(|(_, id)| id.as_uuid())),
             Param::User => query.bind(q.user_id.clone()),
             Param::Limit => query.bind(i64::from(q.limit)),
+            Param::OverdueIds => query.bind(overdue.clone()),
         };
     }
     let rows = query.fetch_all(pool).await.map_err(db)?;
     rows.iter().map(flow_from_row).collect()
+}
+
+/// One page of the overdue flows in `expires_at` order: `$1` now, after (`$2`, `$3`), `$4` rows.
+pub fn overdue_ids_sql() -> String {
+    format!(
+        "SELECT expires_at, id, environment_id FROM flows WHERE execution_state IN ({}) \
+         AND expires_at <= $1 AND (expires_at, id) > ($2, $3) ORDER BY expires_at, id LIMIT $4",
+        sluice_store::list_sql_states()
+    )
+}
+
+/// The environment's overdue flows (an expiring state, `expires_at` passed), in pages of the
+/// partial index `flows_expiring` read in its own order, so that the planner has no other
+/// way (see `Dialect::overdue_ids`). Few: the expiry sweeper keeps up.
+async fn overdue_ids(
+    pool: &PgPool,
+    env: EnvironmentId,
+    now: Timestamp,
+) -> StoreResult<Vec<uuid::Uuid>> {
+    const PAGE: i64 = 1000;
+    let sql = overdue_ids_sql();
+    let (mut ids, mut after) = (Vec::new(), (i64::MIN, uuid::Uuid::nil()));
+    loop {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(now.0)
+            .bind(after.0)
+            .bind(after.1)
+            .bind(PAGE)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
+        for row in &rows {
+            let (at, id, owner): (i64, uuid::Uuid, uuid::Uuid) = (
+                row.try_get(0).map_err(db)?,
+                row.try_get(1).map_err(db)?,
+                row.try_get(2).map_err(db)?,
+            );
+            after = (at, id);
+            if owner == env.as_uuid() {
+                ids.push(id);
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(ids);
+        }
+    }
 }
 
 /// One page of the incremental sync, oldest change first.

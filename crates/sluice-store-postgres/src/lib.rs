@@ -15,7 +15,7 @@ mod exchanges;
 mod flow_store;
 mod flows;
 /// How this backend spells S4's index-range plan (for the suite's `EXPLAIN` checks).
-pub use flows::DIALECT as LIST_DIALECT;
+pub use flows::{DIALECT as LIST_DIALECT, overdue_ids_sql};
 mod idempotency;
 mod payment_watch;
 mod reads;

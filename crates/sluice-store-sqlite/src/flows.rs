@@ -32,7 +32,7 @@ pub const DIALECT: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     indexed_by: true,
     user_expr: "json_extract(doc, '$.userId')",
-    fence: "",
+    overdue_ids: false,
     arm: |range| format!("SELECT created_at, id FROM ({range})"),
 };
 
@@ -53,6 +53,7 @@ pub(crate) async fn list(
             Param::CursorId => query.bind(q.after.map(|(_, id)| id.to_string())),
             Param::User => query.bind(q.user_id.clone()),
             Param::Limit => query.bind(i64::from(q.limit)),
+            Param::OverdueIds => unreachable!("SQLite reads the overdue flows in the query"),
         };
     }
     let rows = query.fetch_all(pool).await.map_err(db)?;

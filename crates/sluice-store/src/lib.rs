@@ -18,7 +18,7 @@ mod webhook_store;
 mod webhooks;
 
 pub use codec::*;
-pub use list_sql::{Dialect, Param};
+pub use list_sql::{Dialect, Param, expiring_states as list_sql_states};
 
 use async_trait::async_trait;
 use sluice_domain::transitions::{Rejection, Transition};

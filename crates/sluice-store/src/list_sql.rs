@@ -5,7 +5,7 @@
 
 use sluice_domain::ExecutionState;
 
-use crate::list_plan::{Expiry, Index, Plan};
+use crate::list_plan::{Expiry, Index, Plan, Range};
 
 /// What a numbered placeholder stands for; the backend binds each in its own types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Param {
     CursorId,
     User,
     Limit,
+    /// The IDs of the overdue flows, read beforehand ([`Dialect::overdue_ids`]).
+    OverdueIds,
 }
 
 /// How a backend spells what differs.
@@ -29,29 +31,31 @@ pub struct Dialect {
     pub user_expr: &'static str,
     /// How a range becomes one arm of a `UNION ALL`.
     pub arm: fn(&str) -> String,
-    /// What keeps the overdue flows' subquery planned on its own (PostgreSQL's `OFFSET 0`),
-    /// so that it reads the partial index on `expires_at` and is then sorted, rather than
-    /// walking a `created_at` index in the hope of meeting an overdue flow soon.
-    pub fence: &'static str,
+    /// Whether the overdue flows come as a list of IDs read beforehand (PostgreSQL) rather
+    /// than from a subquery on the partial index on `expires_at` (SQLite, told the index).
+    /// PostgreSQL's planner cannot know that few flows are overdue: it takes the states and
+    /// the expiry as independent, and given the subquery on a vacuumed million-row table it
+    /// chose a full scan. The read beforehand pages through the index in `expires_at` order,
+    /// which only the index gives.
+    pub overdue_ids: bool,
 }
 
-/// The flows in an expiring state whose `expiresAt` has passed, from the partial index on
-/// `expires_at`: few, since the expiry sweeper keeps up.
-fn overdue(dialect: &Dialect, now: &str) -> String {
+/// The expiring states as SQL literals, for `execution_state IN (…)`.
+pub fn expiring_states() -> String {
     let states: Vec<String> = ExecutionState::EXPIRING
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
-    let indexed = if dialect.indexed_by {
-        " INDEXED BY flows_expiring"
-    } else {
-        ""
-    };
+    states.join(", ")
+}
+
+/// The flows in an expiring state whose `expiresAt` has passed, from the partial index on
+/// `expires_at` (SQLite is told to use it): few, since the expiry sweeper keeps up.
+fn overdue(now: &str) -> String {
     format!(
         "SELECT created_at, id, environment_id, execution_state, settlement_state, mode \
-         FROM flows{indexed} WHERE execution_state IN ({}) AND expires_at <= {now}{}",
-        states.join(", "),
-        dialect.fence
+         FROM flows INDEXED BY flows_expiring WHERE execution_state IN ({}) AND expires_at <= {now}",
+        expiring_states()
     )
 }
 
@@ -78,54 +82,7 @@ impl Plan {
         let arms: Vec<String> = self
             .ranges
             .iter()
-            .map(|range| {
-                let mut sql = String::from("SELECT created_at, id FROM flows");
-                if range.index == Index::Expiring {
-                    let now = params.slot(dialect, Param::Now);
-                    sql = format!(
-                        "SELECT created_at, id FROM ({}) AS overdue",
-                        overdue(dialect, &now)
-                    );
-                } else if dialect.indexed_by {
-                    sql.push_str(&format!(" INDEXED BY {}", range.index.name()));
-                }
-                let env = params.slot(dialect, Param::Env);
-                sql.push_str(&format!(" WHERE environment_id = {env}"));
-                for (column, literal) in &range.equal {
-                    sql.push_str(&format!(" AND {column} = '{literal}'"));
-                }
-                match range.expiry {
-                    Expiry::Any => {}
-                    Expiry::Live => {
-                        let now = params.slot(dialect, Param::Now);
-                        sql.push_str(&format!(" AND expires_at > {now}"));
-                    }
-                    Expiry::Overdue if range.index == Index::Expiring => {} // in `overdue`
-                    Expiry::Overdue => {
-                        let now = params.slot(dialect, Param::Now);
-                        let states: Vec<String> = ExecutionState::EXPIRING
-                            .iter()
-                            .map(|s| format!("'{}'", s.as_str()))
-                            .collect();
-                        sql.push_str(&format!(
-                            " AND execution_state IN ({}) AND expires_at <= {now}",
-                            states.join(", ")
-                        ));
-                    }
-                }
-                if self.by_user {
-                    let user = params.slot(dialect, Param::User);
-                    sql.push_str(&format!(" AND {} = {user}", dialect.user_expr));
-                }
-                if cursor {
-                    let at = params.slot(dialect, Param::CursorCreatedAt);
-                    let id = params.slot(dialect, Param::CursorId);
-                    sql.push_str(&format!(" AND (created_at, id) < ({at}, {id})"));
-                }
-                let limit = params.slot(dialect, Param::Limit);
-                sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
-                (dialect.arm)(&sql)
-            })
+            .map(|range| (dialect.arm)(&self.arm(range, dialect, &mut params, cursor)))
             .collect();
         let limit = params.slot(dialect, Param::Limit);
         let sql = format!(
@@ -134,5 +91,57 @@ impl Plan {
             arms.join(" UNION ALL ")
         );
         (sql, params.0)
+    }
+
+    /// Whether a page needs the overdue flows' IDs read first ([`Param::OverdueIds`]).
+    pub fn reads_overdue(&self) -> bool {
+        self.ranges.iter().any(|r| r.index == Index::Expiring)
+    }
+
+    fn arm(&self, range: &Range, dialect: &Dialect, params: &mut Params, cursor: bool) -> String {
+        let from_ids = range.index == Index::Expiring && dialect.overdue_ids;
+        let mut sql = String::from("SELECT created_at, id FROM flows");
+        if range.index == Index::Expiring && !from_ids {
+            let now = params.slot(dialect, Param::Now);
+            sql = format!("SELECT created_at, id FROM ({}) AS overdue", overdue(&now));
+        } else if dialect.indexed_by {
+            sql.push_str(&format!(" INDEXED BY {}", range.index.name()));
+        }
+        let env = params.slot(dialect, Param::Env);
+        sql.push_str(&format!(" WHERE environment_id = {env}"));
+        if from_ids {
+            let ids = params.slot(dialect, Param::OverdueIds);
+            sql.push_str(&format!(" AND id = ANY({ids})"));
+        }
+        for (column, literal) in &range.equal {
+            sql.push_str(&format!(" AND {column} = '{literal}'"));
+        }
+        match range.expiry {
+            Expiry::Any => {}
+            Expiry::Overdue if range.index == Index::Expiring => {} // the IDs or the subquery
+            Expiry::Live => {
+                let now = params.slot(dialect, Param::Now);
+                sql.push_str(&format!(" AND expires_at > {now}"));
+            }
+            Expiry::Overdue => {
+                let now = params.slot(dialect, Param::Now);
+                sql.push_str(&format!(
+                    " AND execution_state IN ({}) AND expires_at <= {now}",
+                    expiring_states()
+                ));
+            }
+        }
+        if self.by_user {
+            let user = params.slot(dialect, Param::User);
+            sql.push_str(&format!(" AND {} = {user}", dialect.user_expr));
+        }
+        if cursor {
+            let at = params.slot(dialect, Param::CursorCreatedAt);
+            let id = params.slot(dialect, Param::CursorId);
+            sql.push_str(&format!(" AND (created_at, id) < ({at}, {id})"));
+        }
+        let limit = params.slot(dialect, Param::Limit);
+        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+        sql
     }
 }

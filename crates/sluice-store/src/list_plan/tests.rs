@@ -102,7 +102,7 @@ fn a_users_flows_are_one_range() {
         indexed_by: false,
         user_expr: "(doc::json ->> 'userId')",
         arm: |s| format!("({s})"),
-        fence: " OFFSET 0",
+        overdue_ids: true,
     };
     let (sql, params) = p.sql(&dialect, "id", true);
     assert_eq!(
