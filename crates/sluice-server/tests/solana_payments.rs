@@ -280,20 +280,7 @@ async fn deposit_addresses_are_not_offered_on_solana(backend: Backend) {
     assert_eq!(options.status, 200, "{}", options.body);
     assert_eq!(options.body, json!({"sourceTokenOptions": []}));
     let source = json!({"sourceType": "deposit_address", "fromChainId": solana_world::CHAIN_ID, "fromChainName": "SOL"});
-    let attached = w.app.attach(&flow, &source).await;
-    assert_eq!(attached.status, 200, "{}", attached.body);
-    let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
-    let quote = json!({"fromTokenAddress": SOL_TOKEN, "fromChainId": solana_world::CHAIN_ID});
-    let reply = w
-        .app
-        .payer(
-            reqwest::Method::POST,
-            &flow,
-            "/quote",
-            Some(&session),
-            Some(&quote),
-        )
-        .await;
+    let (_, reply) = w.attach_and_quote(&flow, &source, SOL_TOKEN).await;
     let error = reply.assert_error(422, "chain_not_configured");
     assert!(
         error["error"]
@@ -404,19 +391,7 @@ async fn a_node_of_another_network_or_with_other_mints_is_refused(backend: Backe
         };
         let flow = w.create_flow(SOL_TOKEN).await;
         let source = json!({"sourceType": "wallet", "fromAddress": w.payer.address(), "fromChainId": solana_world::CHAIN_ID, "fromChainName": "SOL"});
-        let attached = w.app.attach(&flow, &source).await;
-        let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
-        let quote = json!({"fromTokenAddress": SOL_TOKEN, "fromChainId": solana_world::CHAIN_ID});
-        let reply = w
-            .app
-            .payer(
-                reqwest::Method::POST,
-                &flow,
-                "/quote",
-                Some(&session),
-                Some(&quote),
-            )
-            .await;
+        let (_, reply) = w.attach_and_quote(&flow, &source, SOL_TOKEN).await;
         reply.assert_error(502, "chain_unavailable");
         let ready = w.app.readyz().await;
         assert!(ready.contains(&reported), "{reported}: {ready}");

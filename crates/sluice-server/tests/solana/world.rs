@@ -13,7 +13,7 @@ use sluice_server::workers::chain_watch::ChainWatcher;
 use sluice_solana_testnode::node::FINALITY;
 use sluice_solana_testnode::{SolanaNode, Wallet};
 
-use crate::common::{Backend, TestApp};
+use crate::common::{Backend, Reply, TestApp};
 
 pub const CHAIN_ID: &str = "900";
 pub const GENESIS: [u8; 32] = [5; 32];
@@ -129,12 +129,28 @@ impl SolanaWorld {
     /// Attaches `wallet`, quotes in `token`: the session.
     pub async fn quoted(&self, flow: &str, token: &str, wallet: &Wallet) -> String {
         let source = json!({"sourceType": "wallet", "fromAddress": wallet.address(), "fromChainId": CHAIN_ID, "fromChainName": "SOL"});
-        let attached = self.app.attach(flow, &source).await;
+        let (session, reply) = self.attach_and_quote(flow, &source, token).await;
+        assert_eq!(reply.status, 200, "/quote: {}", reply.body);
+        session
+    }
+
+    /// Attaches `source` and asks for a quote in `token`: the session and the quote's answer,
+    /// whatever it is.
+    pub async fn attach_and_quote(
+        &self,
+        flow: &str,
+        source: &Value,
+        token: &str,
+    ) -> (String, Reply) {
+        let attached = self.app.attach(flow, source).await;
         assert_eq!(attached.status, 200, "{}", attached.body);
         let session = attached.body["sessionToken"].as_str().unwrap().to_owned();
         let quote = json!({"fromTokenAddress": token, "fromChainId": CHAIN_ID});
-        self.pay_step(flow, &session, "/quote", &quote).await;
-        session
+        let reply = self
+            .app
+            .payer(Method::POST, flow, "/quote", Some(&session), Some(&quote))
+            .await;
+        (session, reply)
     }
 
     /// The payer's wallet attached, quoted in `token` and prepared: the session and P6's

@@ -11,13 +11,12 @@ use std::collections::HashSet;
 
 use serde_json::json;
 use sluice_domain::FlowId;
-use sluice_store::{PaymentSighting, StoreError};
+use sluice_store::StoreError;
 
 use super::payments::PaymentBook;
-use super::settle::{count, failure};
+use super::settle::{fail_unlanded, failure, record_found};
 use crate::AppState;
 use crate::chains::ChainRuntime;
-use crate::lifecycle;
 
 /// Fails the payments on `chain` whose deadline the settled height has passed and whose
 /// transaction has not landed; returns the verdicts (a late landing is sighted instead).
@@ -53,15 +52,7 @@ pub async fn fail_lapsed(
         // It may have landed, and settled, since this step's scan: then it is judged instead.
         match chain.node.locate(&hash).await {
             Ok(Some(found)) => {
-                let sighting = PaymentSighting {
-                    environment_id: p.environment_id,
-                    flow_id: p.flow_id,
-                    tx_hash: hash,
-                    block_number: found.block_number,
-                    block_hash: found.block_hash,
-                };
-                let now = app.clock.now();
-                app.store.record_sighting(key, &sighting, now).await?;
+                record_found(app, key, p, hash, found).await?;
                 continue;
             }
             Ok(None) => {}
@@ -78,14 +69,7 @@ pub async fn fail_lapsed(
         let details =
             json!({ "txHash": p.tx_hash, "lastValidBlockHeight": deadline, "blockHeight": height });
         let failure = failure("blockhash_expired", message, "broadcast", details);
-        let now = app.clock.now();
-        let store = app.store.as_ref();
-        let outcome = lifecycle::fail(store, p.environment_id, p.flow_id, failure, now).await?;
-        if outcome.is_ok() {
-            tracing::warn!(flow.id = %p.flow_id, "flow failed: blockhash_expired");
-        }
-        verdicts += count(&outcome);
-        book.remove(p.flow_id);
+        verdicts += fail_unlanded(app, book, p, failure).await?;
     }
     Ok(verdicts)
 }

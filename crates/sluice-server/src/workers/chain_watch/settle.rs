@@ -8,13 +8,14 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
+use sluice_chain::family::Sighting;
 use sluice_chain::settlement::ExpectedTransfer;
 use sluice_domain::flow::Failure;
 use sluice_domain::transitions::Rejection;
 use sluice_domain::{ExecutionState, Flow, FlowId};
 use sluice_store::{PaymentSighting, ScanCursor, StoreError};
 
-use super::payments::PaymentBook;
+use super::payments::{PaymentBook, WatchedPayment};
 use crate::AppState;
 use crate::chains::ChainRuntime;
 use crate::lifecycle::{self, Outcome};
@@ -66,16 +67,7 @@ pub async fn locate_new(
         let hash = chain.node.canonical_tx_hash(&p.tx_hash);
         match chain.node.locate(&hash).await {
             Ok(Some(found)) if found.block_number < cursor.next_block => {
-                let sighting = PaymentSighting {
-                    environment_id: p.environment_id,
-                    flow_id: p.flow_id,
-                    tx_hash: hash,
-                    block_number: found.block_number,
-                    block_hash: found.block_hash,
-                };
-                app.store
-                    .record_sighting(key, &sighting, app.clock.now())
-                    .await?;
+                record_found(app, key, p, hash, found).await?;
             }
             Ok(_) => {} // not mined yet, or in a block the scan has still to read
             Err(e) => {
@@ -142,7 +134,7 @@ async fn judge(
     })
 }
 
-pub(super) fn count(outcome: &Result<Flow, Rejection>) -> usize {
+fn count(outcome: &Result<Flow, Rejection>) -> usize {
     let Ok(flow) = outcome else { return 0 };
     metrics::counter!("sluice_settlement_verdicts_total", "state" => flow.execution_state.as_str())
         .increment(1);
@@ -244,13 +236,44 @@ pub async fn fail_not_found(
             "broadcast",
             json!({ "txHash": p.tx_hash }),
         );
-        let store = app.store.as_ref();
-        let outcome = lifecycle::fail(store, p.environment_id, p.flow_id, failure, now).await?;
-        if outcome.is_ok() {
-            tracing::warn!(flow.id = %p.flow_id, "flow failed: tx_not_found");
-        }
-        verdicts += count(&outcome);
-        book.remove(p.flow_id);
+        verdicts += fail_unlanded(app, book, &p, failure).await?;
     }
     Ok(verdicts)
+}
+
+/// Records where a watched payment's transaction was found, for [`settle_confirmed`].
+pub(super) async fn record_found(
+    app: &AppState,
+    key: &str,
+    p: &WatchedPayment,
+    tx_hash: String,
+    found: Sighting,
+) -> Result<(), StoreError> {
+    let sighting = PaymentSighting {
+        environment_id: p.environment_id,
+        flow_id: p.flow_id,
+        tx_hash,
+        block_number: found.block_number,
+        block_hash: found.block_hash,
+    };
+    app.store
+        .record_sighting(key, &sighting, app.clock.now())
+        .await
+}
+
+/// Fails a payment whose transaction never landed (`failure` says why) and stops watching
+/// it; the verdicts recorded (0 when the flow had moved on).
+pub(super) async fn fail_unlanded(
+    app: &AppState,
+    book: &mut PaymentBook,
+    p: &WatchedPayment,
+    failure: Failure,
+) -> Result<usize, StoreError> {
+    let (store, now, code) = (app.store.as_ref(), app.clock.now(), failure.code.clone());
+    let outcome = lifecycle::fail(store, p.environment_id, p.flow_id, failure, now).await?;
+    if outcome.is_ok() {
+        tracing::warn!(flow.id = %p.flow_id, failure.code = %code, "flow failed: its transaction never landed");
+    }
+    book.remove(p.flow_id);
+    Ok(count(&outcome))
 }
