@@ -3,22 +3,28 @@
 # table, on SQLite and on PostgreSQL. For each backend and size it
 #   1. starts `sluice serve` on a fresh database and creates one real flow through the API;
 #   2. fills the table with copies of that flow (SQL straight into `flows`, the benchmark's
-#      bulk path: ID and userId rewritten per row, states spread as a live merchant's are:
-#      60 % completed, 10 % failed, 10 % expired, 5 % cancelled, 5 % broadcasted, 10 % live
-#      and unpaid; 1 in 10 a deposit flow; created over the last 30 days) and runs ANALYZE;
-#   3. measures with wrk: get (P1, S2) and attach (P4) on random flows across the table, create
-#      (S1), and S4 pages (first page unfiltered and filtered each way, a page deep in the
-#      table through its cursor, a user's flows) at 16 concurrent readers;
+#      bulk path: ID and userId rewritten per row; 1 in 10 a deposit flow). The newest LIVE
+#      flows (1,000) were created in the last half hour with the default `expiresIn` and are live
+#      and unpaid: what a merchant creating one every few seconds has open, whatever its
+#      history. The rest were created over the 30 days before, in the states history leaves:
+#      60 % completed, 10 % failed, 19 % expired, 5 % cancelled, 5 % broadcasted, and 1 %
+#      still live on a long `expiresIn` (invoices: the worst case for attach). Then ANALYZE;
+#   3. measures with wrk: get (P1, S2) on random flows across the table, attach (P4) on the
+#      recent live flows and, separately, on the month-old live ones, create (S1), and S4
+#      pages (first page unfiltered and filtered each way, a page deep in the table through
+#      its cursor, a user's flows) at 16 concurrent readers;
 #   4. records the database's size on disk.
 # Figures go to docs/benchmarks-scale.md and into docs/benchmarks.md (between the scale
 # markers). SIZES, BACKENDS, DURATION pick a subset: SIZES="10000" BACKENDS=sqlite;
-# AFTER_FILL_SQL runs once each table is filled (for experiments). A run that is not the whole
+# AFTER_FILL_SQL runs once each table is filled, ONLY (a regex over scenario names, e.g.
+# ONLY=attach) measures a subset; both are for experiments. A run that is not the whole
 # matrix should not be committed as the figures: save docs/benchmarks-scale.md first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
 SIZES=${SIZES:-10000 1000000}
 BACKENDS=${BACKENDS:-sqlite postgres}
+LIVE=${LIVE:-1000}
 PG_ADMIN=${SLUICE_BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=18910
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
@@ -36,11 +42,11 @@ user_body=${body%\}}',"userId":"bench-user"}'
 fill() {
   local doc
   doc=$(query_db "$1" "$2" "SELECT doc FROM flows WHERE id = '$4'")
-  python3 - "$1" "$3" "$4" "$ENV" "$(($(date +%s) * 1000))" "$doc" > "$WORK/fill.sql" <<'PY'
+  python3 - "$1" "$3" "$4" "$ENV" "$(($(date +%s) * 1000))" "$doc" "$LIVE" > "$WORK/fill.sql" <<'PY'
 import sys
-backend, count, template, env, now, doc = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
-span = 30 * 86400 * 1000
-step = span // count
+backend, count, template, env, now, doc, live = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+hour, span = 3600 * 1000, 30 * 86400 * 1000
+old = count - live  # rows 1..old are history, old+1..count the open flows of the last hour
 lit = lambda text: "'" + text.replace("'", "''") + "'"
 if backend == "sqlite":
     rows, new_id, env_sql = (f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) ",
@@ -50,17 +56,18 @@ else:
     rows, new_id, env_sql = "", "md5(i::text || 'bench')::uuid::text", lit(env) + "::uuid"
     source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "VACUUM ANALYZE flows;"
 id_col = new_id if backend == "sqlite" else new_id[: -len("::text")]
-created = f"({now - span} + i * {step})"
+# The open flows were created over the last half hour, so none expires during the run.
+created = (f"CASE WHEN i > {old} THEN {now - hour // 2} + (i - {old}) * {hour // 2 // max(live, 1)} "
+           f"ELSE {now - hour - span} + i * {span // max(old, 1)} END")
+state = "CASE WHEN i > {old} OR i % 100 = 99 THEN '{live}' WHEN i % 100 < 60 THEN '{done}' WHEN i % 100 < 70 THEN 'failed' WHEN i % 100 < 89 THEN '{lapsed}' WHEN i % 100 < 94 THEN '{ended}' ELSE '{paid}' END"
 print(f"""{rows}INSERT INTO flows (id, environment_id, mode, execution_state, settlement_state, risk_state,
   session_token_hash, expires_at, created_at, updated_at, revision, doc)
 SELECT {id_col}, {env_sql}, CASE WHEN i % 10 = 0 THEN 'deposit' ELSE 'payment' END,
-  CASE WHEN i % 100 < 60 THEN 'source_confirmed' WHEN i % 100 < 70 THEN 'failed'
-       WHEN i % 100 < 80 THEN 'expired' WHEN i % 100 < 85 THEN 'cancelled'
-       WHEN i % 100 < 90 THEN 'broadcasted' ELSE 'initiated' END,
-  CASE WHEN i % 100 < 60 THEN 'completed' WHEN i % 100 < 70 THEN 'failed' ELSE 'none' END,
+  {state.format(old=old, live='initiated', done='source_confirmed', lapsed='expired', ended='cancelled', paid='broadcasted')},
+  {state.format(old=old, live='none', done='completed', lapsed='none', ended='none', paid='none')},
   'cleared', NULL,
-  CASE WHEN i % 100 >= 90 THEN {now + 86400000} ELSE {created} + 3600000 END,
-  {created}, {created} + 60000, 1,
+  CASE WHEN i % 100 = 99 AND i <= {old} THEN {now + 86400000} ELSE ({created}) + {hour} END,
+  {created}, ({created}) + 1000, 1,
   replace(replace({lit(doc)}, {lit(template)}, {new_id}), '"userId":"bench-user"', '"userId":"user-' || (i % 50000) || '"')
 {source};
 {analyze}""")
@@ -96,6 +103,7 @@ LUA
 }
 
 run() { # scenario connections
+  if [ -n "${ONLY:-}" ] && ! [[ $1 =~ $ONLY ]]; then return; fi
   local out r; out=$(wrk -t1 -c"$2" -d"$DURATION" --latency -s "$WORK/script.lua" "http://127.0.0.1:$PORT" 2>&1)
   r=$(grep '^RESULT' <<<"$out" | head -n 1)
   read -r _ rps p50 p99 non2xx <<<"$r"
@@ -121,13 +129,15 @@ bench() { # backend url size
   if [ -n "${AFTER_FILL_SQL:-}" ]; then query_db "$1" "$2" "$AFTER_FILL_SQL"; fi
   echo "| $BACKEND | $SIZE | $((SECONDS - started)) s |" >> "$WORK/fills"
   ids_file "$1" "$2" "1 = 1" "$WORK/all.lua"
-  ids_file "$1" "$2" "execution_state = 'initiated'" "$WORK/live.lua"
+  ids_file "$1" "$2" "execution_state = 'initiated' AND expires_at - created_at <= 3600000" "$WORK/live.lua"
+  ids_file "$1" "$2" "execution_state = 'initiated' AND expires_at - created_at > 3600000" "$WORK/invoices.lua"
   local mid; mid=$(query_db "$1" "$2" "SELECT created_at || '.' || id FROM flows ORDER BY created_at LIMIT 1 OFFSET $(($3 / 2))")
   local cursor; cursor=$(python3 -c "import base64,sys; print(base64.urlsafe_b64encode(sys.argv[1].encode()).decode().rstrip('='))" "$mid")
   echo "ids = {'x'}" > "$WORK/none.lua"
   lua GET "/api/v0/sdk/$ENV/flow/{id}" "" "$WORK/all.lua"; run "get (P1)" 64
   lua GET "/api/v0/server/$ENV/flow/{id}" "" "$WORK/all.lua"; run "get (S2)" 64
   lua POST "/api/v0/sdk/$ENV/flow/{id}/source" "$source_body" "$WORK/live.lua"; run "attach (P4)" 64
+  lua POST "/api/v0/sdk/$ENV/flow/{id}/source" "$source_body" "$WORK/invoices.lua"; run "attach (P4), month-old flows" 64
   lua POST "/api/v0/server/$ENV/flow/payment" "$body" "$WORK/none.lua"; run "create (S1)" 64
   local list="/api/v0/server/$ENV/flows"
   for q in "" "executionState=cancelled" "executionState=failed" "executionState=expired" "executionState=quoted" \
@@ -166,9 +176,11 @@ done
   echo
   echo "Generated by \`bench/scale.sh\` on $(date -u +%Y-%m-%d) ($(nproc) cores, load generator on the same"
   echo "machine, \`cargo build --release\`). Command: \`SIZES=\"$SIZES\" BACKENDS=\"$BACKENDS\" DURATION=$DURATION bench/scale.sh\`."
-  echo "Each row is \`wrk -t1 -c<conns> -d$DURATION --latency\`; get and attach pick random flows across the"
-  echo "whole table (attach: live unpaid ones); S4 rows ask for the same page again and again at 16"
-  echo "concurrent readers. Latencies in ms."
+  echo "Each row is \`wrk -t1 -c<conns> -d$DURATION --latency\`; get picks random flows across the whole"
+  echo "table; attach cycles through the $LIVE live flows of the last half hour (a re-attach replaces the source),"
+  echo "and its month-old row through live flows spread over the month (1 % of the history, kept open by"
+  echo "a long \`expiresIn\`); S4 rows ask for the same page again and again at 16 concurrent readers."
+  echo "Latencies in ms."
   echo
   echo "| Backend | Flows | Scenario | Connections | req/s | p50 | p99 | non-2xx |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

@@ -25,6 +25,7 @@ use sluice_domain::{EnvironmentId, Flow, FlowId, Timestamp};
 use sluice_store::{ClaimOutcome, IdempotentAnswer, ScreenedOp, StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoint::{Checkpointer, Thresholds};
 use crate::flow_cache::{Committed, FlowCache};
 use crate::idempotency::KeyOp;
 use crate::native::db;
@@ -118,6 +119,7 @@ impl Done {
 /// (every clone of the store) is gone.
 pub(crate) fn spawn(path: &Path, committed: Committed) -> StoreResult<mpsc::Sender<Job>> {
     let conn = open_writer(path).map_err(db)?;
+    let mut checkpointer = Checkpointer::start(path, &conn, Thresholds::default())?;
     let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
     std::thread::Builder::new()
         .name("sluice-sqlite-writer".into())
@@ -132,6 +134,7 @@ pub(crate) fn spawn(path: &Path, committed: Committed) -> StoreResult<mpsc::Send
                     }
                 }
                 run(&conn, &mut cache, batch);
+                checkpointer.after_commit(&conn);
             }
         })
         .map_err(|e| StoreError::Database(Box::new(e)))?;

@@ -6,6 +6,7 @@
 
 mod api_tokens;
 mod batch;
+mod checkpoint;
 mod deposit_keys;
 mod deposit_store;
 mod deposit_watch;
