@@ -3,7 +3,8 @@
 # table, on SQLite and on PostgreSQL. For each backend and size it
 #   1. starts `sluice serve` on a fresh database and creates one real flow through the API;
 #   2. fills the table with copies of that flow (SQL straight into `flows`, the benchmark's
-#      bulk path: ID and userId rewritten per row; 1 in 10 a deposit flow). The newest LIVE
+#      bulk path: ID and userId rewritten per row, 20 flows to a user at any size so that a
+#      user's page is a full page at both sizes; 1 in 10 a deposit flow). The newest LIVE
 #      flows (1,000) were created in the last half hour with the default `expiresIn` and are live
 #      and unpaid: what a merchant creating one every few seconds has open, whatever its
 #      history. The rest were created over the 30 days before, in the states history leaves:
@@ -54,7 +55,8 @@ if backend == "sqlite":
     source, analyze = "FROM n", "ANALYZE;"
 else:
     rows, new_id, env_sql = "", "md5(i::text || 'bench')::uuid::text", lit(env) + "::uuid"
-    source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "VACUUM ANALYZE flows;"
+    # CHECKPOINT: the fill's dirty pages are written now, not during the measurements.
+    source, analyze = f"FROM generate_series(1::bigint, {count}) AS i", "VACUUM ANALYZE flows; CHECKPOINT;"
 id_col = new_id if backend == "sqlite" else new_id[: -len("::text")]
 # The open flows were created over the last half hour, so none expires during the run.
 created = (f"CASE WHEN i > {old} THEN {now - hour // 2} + (i - {old}) * {hour // 2 // max(live, 1)} "
@@ -68,7 +70,7 @@ SELECT {id_col}, {env_sql}, CASE WHEN i % 10 = 0 THEN 'deposit' ELSE 'payment' E
   'cleared', NULL,
   CASE WHEN i % 100 = 99 AND i <= {old} THEN {now + 86400000} ELSE ({created}) + {hour} END,
   {created}, ({created}) + 1000, 1,
-  replace(replace({lit(doc)}, {lit(template)}, {new_id}), '"userId":"bench-user"', '"userId":"user-' || (i % 50000) || '"')
+  replace(replace({lit(doc)}, {lit(template)}, {new_id}), '"userId":"bench-user"', '"userId":"user-' || (i % {max(count // 20, 1)}) || '"')
 {source};
 {analyze}""")
 PY

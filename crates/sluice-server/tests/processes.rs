@@ -3,68 +3,12 @@
 
 mod common;
 
-use std::process::Stdio;
-
-use common::binary::{BIN, LoggedServer, sluice};
+use common::binary::{
+    BIN, LoggedServer, TEST_WEBHOOK_KEY, sluice, start_server, start_server_with,
+};
 use common::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// base64 of 32 bytes, shared by every test instance.
-const TEST_WEBHOOK_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-
-/// A `sluice serve` process on a free port, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    stdout: String,
-}
-
-async fn start_server(db: &str) -> Server {
-    start_server_with(db, &[]).await
-}
-
-async fn start_server_with(db: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("SLUICE_DATABASE_URL", db)
-        .env("SLUICE_LOG", "warn")
-        .env("SLUICE_WEBHOOK_KEY", TEST_WEBHOOK_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn sluice serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("sluice serve exited before listening");
-        if let Some(rest) = line.strip_prefix("sluice listening on ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let mut stdout = String::new();
-    if let Some(out) = child.stdout.take() {
-        // The default environment line, if any, was printed before "listening".
-        let mut out_lines = BufReader::new(out).lines();
-        if let Ok(Ok(Some(line))) =
-            tokio::time::timeout(std::time::Duration::from_millis(200), out_lines.next_line()).await
-        {
-            stdout = line;
-        }
-    }
-    Server {
-        child,
-        base,
-        stdout,
-    }
-}
+use tokio::process::Command;
 
 both_backends!(
     cli_sets_up_a_brand_new_database,
