@@ -253,7 +253,6 @@ async fn every_list_plan_is_an_index_range(backend: Backend) {
                     .bind(now.0)
                     .bind(i64::MIN)
                     .bind(uuid::Uuid::nil())
-                    .bind(1000_i64)
                     .fetch_all(&pool)
                     .await
                     .unwrap();
@@ -302,7 +301,6 @@ fn bind_sqlite<'q>(
         Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
         Param::CursorId => query.bind(q.after.map(|(_, id)| id.to_string())),
         Param::User => query.bind(q.user_id.clone()),
-        Param::Limit => query.bind(i64::from(q.limit)),
         Param::OverdueIds => unreachable!("SQLite reads the overdue flows in the query"),
     }
 }
@@ -321,7 +319,6 @@ fn bind_postgres<'q>(
         Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
         Param::CursorId => query.bind(q.after.map(|(_, id)| id.as_uuid())),
         Param::User => query.bind(q.user_id.clone()),
-        Param::Limit => query.bind(i64::from(q.limit)),
         Param::OverdueIds => query.bind(Vec::<uuid::Uuid>::new()),
     }
 }

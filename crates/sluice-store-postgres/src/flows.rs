@@ -84,7 +84,6 @@ pub(crate) async fn list(
             Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
             Param::CursorId => query.bind(q.after.map(|(_, id)| id.as_uuid())),
             Param::User => query.bind(q.user_id.clone()),
-            Param::Limit => query.bind(i64::from(q.limit)),
             Param::OverdueIds => query.bind(overdue.clone()),
         };
     }
@@ -96,10 +95,14 @@ pub(crate) async fn list(
 pub fn overdue_ids_sql() -> String {
     format!(
         "SELECT expires_at, id, environment_id FROM flows WHERE execution_state IN ({}) \
-         AND expires_at <= $1 AND (expires_at, id) > ($2, $3) ORDER BY expires_at, id LIMIT $4",
+         AND expires_at <= $1 AND (expires_at, id) > ($2, $3) ORDER BY expires_at, id \
+         LIMIT {OVERDUE_PAGE}",
         sluice_store::list_sql_states()
     )
 }
+
+/// Overdue IDs read per query; written into the SQL for a generic plan (see `list_sql.rs`).
+const OVERDUE_PAGE: i64 = 1000;
 
 /// The environment's overdue flows (an expiring state, `expires_at` passed), in pages of the
 /// partial index `flows_expiring` read in its own order, so that the planner has no other
@@ -109,7 +112,6 @@ async fn overdue_ids(
     env: EnvironmentId,
     now: Timestamp,
 ) -> StoreResult<Vec<uuid::Uuid>> {
-    const PAGE: i64 = 1000;
     let sql = overdue_ids_sql();
     let (mut ids, mut after) = (Vec::new(), (i64::MIN, uuid::Uuid::nil()));
     loop {
@@ -117,7 +119,6 @@ async fn overdue_ids(
             .bind(now.0)
             .bind(after.0)
             .bind(after.1)
-            .bind(PAGE)
             .fetch_all(pool)
             .await
             .map_err(db)?;
@@ -132,7 +133,7 @@ async fn overdue_ids(
                 ids.push(id);
             }
         }
-        if (rows.len() as i64) < PAGE {
+        if (rows.len() as i64) < OVERDUE_PAGE {
             return Ok(ids);
         }
     }

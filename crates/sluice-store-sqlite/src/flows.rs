@@ -52,7 +52,6 @@ pub(crate) async fn list(
             Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
             Param::CursorId => query.bind(q.after.map(|(_, id)| id.to_string())),
             Param::User => query.bind(q.user_id.clone()),
-            Param::Limit => query.bind(i64::from(q.limit)),
             Param::OverdueIds => unreachable!("SQLite reads the overdue flows in the query"),
         };
     }

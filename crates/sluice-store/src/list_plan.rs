@@ -75,6 +75,8 @@ pub struct Plan {
     pub ranges: Vec<Range>,
     /// Whether the ranges also match the doc's `userId` (a bound parameter).
     pub by_user: bool,
+    /// Rows per range and per page: `q.limit`, written into the SQL (see `list_sql.rs`).
+    pub limit: u32,
 }
 
 fn each<T: Copy>(wanted: Option<T>, all: &[T]) -> Vec<T> {
@@ -180,10 +182,12 @@ pub fn plan(q: &FlowQuery) -> Plan {
         Some(_) => Plan {
             ranges: user_ranges(q),
             by_user: true,
+            limit: q.limit,
         },
         None => Plan {
             ranges: filter_ranges(q),
             by_user: false,
+            limit: q.limit,
         },
     }
 }

@@ -2,6 +2,16 @@
 //! BY created_at DESC, id DESC LIMIT n` on its index, their union's newest `n` IDs, and those
 //! rows read by primary key. Parameters are numbered in order of first use, and only the ones
 //! used are bound ([`Param`]).
+//!
+//! The page size is written into the SQL, not bound. PostgreSQL plans a prepared statement
+//! five times with its parameters, then keeps one generic plan (made without their values) if
+//! its estimated cost is no worse. Given `LIMIT $n` it cannot know the limit, and at a million
+//! flows it re-planned `executionState=failed&mode=deposit`'s seven ranges on every execution:
+//! 0.8–2.3 ms of planning for 0.2 ms of execution, half that list's throughput. With the
+//! limit written in, the generic plan is kept (planning 0.01 ms). Some single-range shapes go
+//! the other way (a live-state filter is now planned each time, about 0.3 ms); the figures
+//! are in docs/benchmarks.md. The limit is a number the caller validated (1–100, plus one),
+//! so it cannot carry SQL.
 
 use sluice_domain::ExecutionState;
 
@@ -15,7 +25,6 @@ pub enum Param {
     CursorCreatedAt,
     CursorId,
     User,
-    Limit,
     /// The IDs of the overdue flows, read beforehand ([`Dialect::overdue_ids`]).
     OverdueIds,
 }
@@ -84,7 +93,7 @@ impl Plan {
             .iter()
             .map(|range| (dialect.arm)(&self.arm(range, dialect, &mut params, cursor)))
             .collect();
-        let limit = params.slot(dialect, Param::Limit);
+        let limit = self.limit;
         let sql = format!(
             "SELECT {columns} FROM flows WHERE id IN (SELECT id FROM ({}) AS page \
              ORDER BY created_at DESC, id DESC LIMIT {limit}) ORDER BY created_at DESC, id DESC",
@@ -140,8 +149,10 @@ impl Plan {
             let id = params.slot(dialect, Param::CursorId);
             sql.push_str(&format!(" AND (created_at, id) < ({at}, {id})"));
         }
-        let limit = params.slot(dialect, Param::Limit);
-        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            self.limit
+        ));
         sql
     }
 }
