@@ -91,7 +91,8 @@ pub(crate) async fn list(
     rows.iter().map(flow_from_row).collect()
 }
 
-/// One page of the overdue flows in `expires_at` order: `$1` now, after (`$2`, `$3`), `$4` rows.
+/// One page (`OVERDUE_PAGE` rows) of the overdue flows in `expires_at` order: `$1` now, after
+/// (`$2`, `$3`).
 pub fn overdue_ids_sql() -> String {
     format!(
         "SELECT expires_at, id, environment_id FROM flows WHERE execution_state IN ({}) \
