@@ -110,6 +110,9 @@ async fn tron_world() -> Option<TronWorld> {
 }
 
 /// The scenario's events, with a block mined and the watcher stepped every 250 ms meanwhile.
+/// Sluice's clock and the chain's both follow the real time, however slowly the browser runs,
+/// so that a quote's expiration (and the transaction's, which is the quote's) is judged by
+/// the node on the same time Sluice set it by.
 async fn finished_while_mining(
     w: &TronWorld,
     browser: tokio::process::Child,
@@ -121,9 +124,12 @@ async fn finished_while_mining(
         tokio::select! {
             events = &mut done => break events,
             _ = tokio::time::sleep(Duration::from_millis(250)) => {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+                let now = to_real_time(&w.app);
                 w.node.advance_to(now.as_millis() as i64);
                 w.mine_and_step(1).await;
+                // A head running ahead of the real time expires the page's transaction early.
+                let ahead = w.node.head_time() - now.as_millis() as i64;
+                assert!(ahead < 1_000, "the TRON double's head is {ahead} ms ahead of the real time");
             }
         }
     }

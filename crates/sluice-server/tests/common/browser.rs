@@ -133,12 +133,16 @@ pub fn final_status(events: &[Value]) -> String {
         .to_owned()
 }
 
-/// Moves `app`'s clock to the real now: the page counts down in real time.
+/// Moves `app`'s clock forward to the real now (to the second): the page counts down in real
+/// time. Called again, it catches up with the time passed since.
 pub fn to_real_time(app: &TestApp) -> std::time::Duration {
+    use sluice_domain::Clock;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
-    app.clock
-        .advance_seconds(now.as_secs() as i64 - super::START.0 / 1000);
+    let behind = now.as_secs() as i64 - app.clock.now().0 / 1000;
+    if behind > 0 {
+        app.clock.advance_seconds(behind);
+    }
     now
 }

@@ -197,6 +197,18 @@ impl TronNode {
             .number
     }
 
+    /// The head block's timestamp, ms.
+    pub fn head_time(&self) -> i64 {
+        self.node
+            .chain
+            .lock()
+            .unwrap()
+            .blocks
+            .last()
+            .unwrap()
+            .timestamp
+    }
+
     /// Produces `n` blocks; the first holds every pending transaction, executed in order.
     pub async fn mine(&self, n: u64) {
         for _ in 0..n {
@@ -208,7 +220,7 @@ impl TronNode {
                 let last = chain.blocks.last().unwrap();
                 (
                     last.number + 1,
-                    (last.timestamp + BLOCK_MS).max(chain.time_floor),
+                    (last.timestamp + chain.block_ms.unwrap_or(BLOCK_MS)).max(chain.time_floor),
                 )
             };
             for (mut tx, decoded) in pending {
