@@ -159,6 +159,9 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
         "PRAGMA cache_size = -65536; PRAGMA mmap_size = {};",
         crate::MMAP_SIZE
     ))?;
+    // A transition's UPDATE names only the columns it changes, so the writer prepares a few
+    // shapes of it besides its other statements; rusqlite keeps 16 by default.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 

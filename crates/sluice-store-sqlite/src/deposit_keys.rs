@@ -130,7 +130,7 @@ pub(crate) fn assign(
     })
     .map_err(native_db)?;
     let mut flow = with_deposit_address(&current, address, now).flow;
-    crate::native_write::write_change(conn, &flow, current.revision)?;
+    crate::native_write::write_change(conn, &current, &flow)?;
     flow.revision = current.revision + 1;
     Ok(Ok(flow))
 }
