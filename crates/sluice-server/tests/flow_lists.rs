@@ -233,12 +233,14 @@ async fn every_list_plan_is_an_index_range(backend: Backend) {
                 Backend::Postgres => {
                     let (sql, params) =
                         plan.sql(&sluice_store_postgres::LIST_DIALECT, "id", cursor.is_some());
-                    let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-                    let mut explain = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")));
-                    for p in params {
-                        explain = bind_postgres(explain, p, &q, env, now);
-                    }
-                    let rows = explain.fetch_all(&pool).await.unwrap();
+                    let mut conn = generic_plans(&app).await;
+                    let args: Vec<String> =
+                        params.iter().map(|p| literal(*p, &q, env, now)).collect();
+                    let execute = prepare(&mut conn, &sql, &args).await;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(execute))
+                        .fetch_all(&mut conn)
+                        .await
+                        .unwrap();
                     rows.iter()
                         .map(|r| sqlx::Row::get::<String, _>(r, 0))
                         .collect::<Vec<_>>()
@@ -247,13 +249,12 @@ async fn every_list_plan_is_an_index_range(backend: Backend) {
             let text = plan_lines.join("\n");
             if backend == Backend::Postgres && plan.reads_overdue() {
                 // The overdue flows' IDs are read first, through flows_expiring in its order.
-                let pool = sqlx::PgPool::connect(&app.db.url).await.unwrap();
-                let sql = format!("EXPLAIN {}", sluice_store_postgres::overdue_ids_sql());
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(now.0)
-                    .bind(i64::MIN)
-                    .bind(uuid::Uuid::nil())
-                    .fetch_all(&pool)
+                let mut conn = generic_plans(&app).await;
+                let sql = sluice_store_postgres::overdue_ids_sql();
+                let args = [now.0.to_string(), i64::MIN.to_string(), nil_uuid()];
+                let execute = prepare(&mut conn, &sql, &args).await;
+                let rows = sqlx::query(sqlx::AssertSqlSafe(execute))
+                    .fetch_all(&mut conn)
                     .await
                     .unwrap();
                 let lines: Vec<String> = rows
@@ -305,21 +306,56 @@ fn bind_sqlite<'q>(
     }
 }
 
-fn bind_postgres<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+/// A connection with the session Sluice's own connections open, so that a prepared
+/// statement gets the generic plan Sluice runs (`plan_cache_mode = force_generic_plan`).
+async fn generic_plans(app: &TestApp) -> sqlx::PgConnection {
+    use sqlx::ConnectOptions;
+    let options = sluice_store_postgres::connect_options(&app.db.url).unwrap();
+    let mut conn = options.connect().await.unwrap();
+    let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(mode, "force_generic_plan");
+    conn
+}
+
+/// Prepares `sql` as `probe` on `conn` (a new connection) and returns the `EXPLAIN EXECUTE`
+/// of it with `args` (SQL literals) that shows its cached, generic plan. An `EXPLAIN` of the
+/// query itself would be planned with its values (a custom plan), which is not what Sluice
+/// runs.
+async fn prepare(conn: &mut sqlx::PgConnection, sql: &str, args: &[String]) -> String {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PREPARE probe AS {sql}")))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    format!("EXPLAIN EXECUTE probe({})", args.join(", "))
+}
+
+fn nil_uuid() -> String {
+    format!("'{}'::uuid", uuid::Uuid::nil())
+}
+
+/// A parameter as the SQL literal `EXECUTE` takes (the values are the test's own).
+fn literal(
     p: sluice_store::Param,
     q: &FlowQuery,
     env: sluice_domain::EnvironmentId,
     now: Timestamp,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+) -> String {
     use sluice_store::Param;
     match p {
-        Param::Env => query.bind(env.as_uuid()),
-        Param::Now => query.bind(now.0),
-        Param::CursorCreatedAt => query.bind(q.after.map(|(t, _)| t.0)),
-        Param::CursorId => query.bind(q.after.map(|(_, id)| id.as_uuid())),
-        Param::User => query.bind(q.user_id.clone()),
-        Param::OverdueIds => query.bind(Vec::<uuid::Uuid>::new()),
+        Param::Env => format!("'{}'::uuid", env.as_uuid()),
+        Param::Now => now.0.to_string(),
+        Param::CursorCreatedAt => q.after.map_or("NULL".into(), |(t, _)| t.0.to_string()),
+        Param::CursorId => q
+            .after
+            .map_or("NULL".into(), |(_, id)| format!("'{}'::uuid", id.as_uuid())),
+        Param::User => q
+            .user_id
+            .as_ref()
+            .map_or("NULL".into(), |u| format!("'{}'", u.replace('\'', "''"))),
+        Param::OverdueIds => "'{}'::uuid[]".into(),
     }
 }
 

@@ -4,14 +4,14 @@
 //! used are bound ([`Param`]).
 //!
 //! The page size is written into the SQL, not bound. PostgreSQL plans a prepared statement
-//! five times with its parameters, then keeps one generic plan (made without their values) if
-//! its estimated cost is no worse. Given `LIMIT $n` it cannot know the limit, and at a million
-//! flows it re-planned `executionState=failed&mode=deposit`'s seven ranges on every execution:
-//! 0.8–2.3 ms of planning for 0.2 ms of execution, half that list's throughput. With the
-//! limit written in, the generic plan is kept (planning 0.01 ms). Some single-range shapes go
-//! the other way (a live-state filter is now planned each time, about 0.3 ms); the figures
-//! are in docs/benchmarks.md. The limit is a number the caller validated (1–100, plus one),
-//! so it cannot carry SQL.
+//! five times with its parameters, then by default keeps one generic plan (made without their
+//! values) only if its estimated cost is no worse. Given `LIMIT $n` it cannot know the limit,
+//! and at a million flows it re-planned `executionState=failed&mode=deposit`'s seven ranges on
+//! every execution: 0.8–2.3 ms of planning for 0.2 ms of execution. Sluice's PostgreSQL
+//! sessions now always take the generic plan (`plan_cache_mode`, see the backend's
+//! `connect_options`), and the literal limit gives that plan the page size to cost it with;
+//! the figures are in docs/benchmarks.md. The limit is a number the caller validated (1–100,
+//! plus one), so it cannot carry SQL.
 
 use sluice_domain::ExecutionState;
 
