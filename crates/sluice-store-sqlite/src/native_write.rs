@@ -79,8 +79,8 @@ pub(crate) fn apply_transition(
     Ok(Ok(flow))
 }
 
-/// The guarded write: it only lands on the revision that was read (`before`'s), so even a bug that
-/// skipped the batch's lock could not overwrite a concurrent change.
+/// The guarded write: it only lands on the revision that was read (`before`'s), so even a
+/// bug that skipped the batch's lock could not overwrite a concurrent change.
 ///
 /// It sets only the columns whose value changed from `before` (plus `updated_at`, `revision`
 /// and `doc`). SQLite rewrites every index that holds a column named in `SET`, whether or
