@@ -28,6 +28,8 @@ mod idempotency;
 mod native;
 mod native_write;
 mod payment_watch;
+#[cfg(test)]
+mod temp_db;
 mod webhook_store;
 mod webhooks;
 

@@ -181,32 +181,23 @@ impl TronNode {
         *self.node.unkeyed.lock().unwrap()
     }
 
+    /// Reads the head block.
+    fn with_head<T>(&self, read: impl FnOnce(&Block) -> T) -> T {
+        read(self.node.chain.lock().unwrap().blocks.last().unwrap())
+    }
+
     /// The head block's ID, hex.
     pub fn head_id(&self) -> String {
-        hex(&self.node.chain.lock().unwrap().blocks.last().unwrap().id)
+        self.with_head(|b| hex(&b.id))
     }
 
     pub fn head(&self) -> u64 {
-        self.node
-            .chain
-            .lock()
-            .unwrap()
-            .blocks
-            .last()
-            .unwrap()
-            .number
+        self.with_head(|b| b.number)
     }
 
     /// The head block's timestamp, ms.
     pub fn head_time(&self) -> i64 {
-        self.node
-            .chain
-            .lock()
-            .unwrap()
-            .blocks
-            .last()
-            .unwrap()
-            .timestamp
+        self.with_head(|b| b.timestamp)
     }
 
     /// Produces `n` blocks; the first holds every pending transaction, executed in order.

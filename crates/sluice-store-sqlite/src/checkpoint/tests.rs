@@ -1,37 +1,17 @@
 //! The checkpointer on a real WAL database with small thresholds: commits stay cheap for the
 //! writer, the thread copies pages back, and the WAL file stays bounded.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::temp_db::TempDb;
 
 const PAGE: u64 = 4096;
 const SMALL: Thresholds = Thresholds {
     wake: 20,
     catch_up: 200,
 };
-
-struct TempDb(PathBuf);
-
-impl TempDb {
-    fn new() -> Self {
-        let name = format!("sluice-checkpoint-{}.db", uuid::Uuid::new_v4());
-        Self(std::env::temp_dir().join(name))
-    }
-
-    fn size(&self, suffix: &str) -> u64 {
-        std::fs::metadata(format!("{}{suffix}", self.0.display())).map_or(0, |m| m.len())
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
 
 fn writer(path: &Path) -> Connection {
     let conn = Connection::open(path).unwrap();
@@ -55,7 +35,7 @@ fn commit_one_page(conn: &Connection, checkpointer: &mut Checkpointer, id: i64) 
 
 #[test]
 fn the_wal_starts_over_instead_of_growing_under_steady_writes() {
-    let db = TempDb::new();
+    let db = TempDb::new("sluice-checkpoint");
     let conn = writer(&db.0);
     let mut checkpointer = Checkpointer::start(&db.0, &conn, SMALL).unwrap();
     for id in 0..1_000 {
@@ -75,7 +55,7 @@ fn the_wal_starts_over_instead_of_growing_under_steady_writes() {
 
 #[test]
 fn the_thread_copies_pages_back_without_the_writer() {
-    let db = TempDb::new();
+    let db = TempDb::new("sluice-checkpoint");
     let conn = writer(&db.0);
     let mut checkpointer = Checkpointer::start(&db.0, &conn, SMALL).unwrap();
     let before = db.size("");

@@ -1,46 +1,31 @@
 //! The guarded write on a migrated database: every column that changed is written, and a
 //! change that moves no indexed column leaves the list indexes' pages alone.
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use sluice_domain::create::parse_create;
 use sluice_domain::{ExecutionState, FlowMode, RiskState, SettlementState, TokenHash};
 
 use super::*;
+use crate::temp_db::TempDb;
 
-struct TempDb(PathBuf);
-
-impl TempDb {
-    /// A database file with Sluice's migrations applied, opened as the writer opens it but
-    /// with no automatic checkpoint, so that the WAL's length counts the pages written.
-    async fn migrated() -> (Self, Connection) {
-        let name = format!("sluice-native-write-{}.db", uuid::Uuid::new_v4());
-        let db = Self(std::env::temp_dir().join(name));
-        let url = format!("sqlite://{}", db.0.display());
-        drop(crate::SqliteStore::connect(&url).await.unwrap());
-        let conn = Connection::open(&db.0).unwrap();
-        // No environment row: these flows' environment is not the point.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA foreign_keys = OFF;",
-        )
-        .unwrap();
-        (db, conn)
-    }
-
-    /// Pages in the WAL: its header is 32 bytes, each frame a 24-byte header and a page.
-    fn wal_pages(&self) -> u64 {
-        let wal = std::fs::metadata(format!("{}-wal", self.0.display())).map_or(0, |m| m.len());
-        wal.saturating_sub(32) / (4096 + 24)
-    }
+/// A database file with Sluice's migrations applied, opened as the writer opens it but with
+/// no automatic checkpoint, so that the WAL's length counts the pages written.
+async fn migrated() -> (TempDb, Connection) {
+    let db = TempDb::new("sluice-native-write");
+    let url = format!("sqlite://{}", db.0.display());
+    drop(crate::SqliteStore::connect(&url).await.unwrap());
+    let conn = Connection::open(&db.0).unwrap();
+    // No environment row: these flows' environment is not the point.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA foreign_keys = OFF;",
+    )
+    .unwrap();
+    (db, conn)
 }
 
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
+/// Pages in the WAL: its header is 32 bytes, each frame a 24-byte header and a page.
+fn wal_pages(db: &TempDb) -> u64 {
+    db.size("-wal").saturating_sub(32) / (4096 + 24)
 }
 
 fn flow(created_at: i64, user: usize) -> Flow {
@@ -84,7 +69,7 @@ fn columns(
 
 #[tokio::test]
 async fn every_changed_column_is_written_and_the_revision_guards() {
-    let (_db, conn) = TempDb::migrated().await;
+    let (_db, conn) = migrated().await;
     let before = flow(1_000, 1);
     insert_flow(&conn, &before, None).unwrap();
     let mut after = before.clone();
@@ -131,7 +116,7 @@ async fn every_changed_column_is_written_and_the_revision_guards() {
 /// in `SET`, as a single statement for all writes would, adds four list indexes' pages.
 #[tokio::test]
 async fn a_change_of_no_indexed_column_leaves_the_list_indexes_alone() {
-    let (db, conn) = TempDb::migrated().await;
+    let (db, conn) = migrated().await;
     conn.execute_batch("BEGIN").unwrap();
     let flows: Vec<Flow> = (0..3_000).map(|i| flow(1_000 + i, i as usize)).collect();
     for f in &flows {
@@ -142,7 +127,7 @@ async fn a_change_of_no_indexed_column_leaves_the_list_indexes_alone() {
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
             .unwrap();
         write_change(&conn, before, after).unwrap();
-        db.wal_pages()
+        wal_pages(&db)
     };
 
     let old = &flows[1_000];
